@@ -1,0 +1,215 @@
+# Copyright (c) 2026, plasma.platform maintainers
+# BSD 3-Clause License (see LICENSE)
+"""Pure logic of the environment_images module: references, decisions, results.
+
+Nothing here talks to Docker, so all of it is unit-tested on the controller.
+Private to this collection (the leading underscore): no compatibility promise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# The grammar of github.com/distribution/reference, reduced to what Docker accepts.
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+_REFERENCE = re.compile(
+    rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
+)
+_PLATFORM = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_]+)?$")
+_NAME_MAX = 255
+
+POLICIES = ("missing", "latest")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An image reference as Docker reads it; `repository` keeps the domain if one was given."""
+
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def pull_tag(self) -> str:
+        """What to pass as `tag` to the Engine's pull: a digest wins over a tag."""
+        return self.digest or self.tag or "latest"
+
+    def __str__(self) -> str:
+        if self.digest:
+            return f"{self.repository}@{self.digest}" if not self.tag else f"{self.repository}:{self.tag}@{self.digest}"
+        return f"{self.repository}:{self.tag or 'latest'}"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image the operator declared."""
+
+    name: str
+    reference: Reference
+    platform: str | None = None
+
+
+def parse_reference(text: str) -> Reference:
+    """Parse an image reference, or raise ValueError saying what is wrong with it."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("an image reference must be a non-empty string")
+    if text != text.strip() or any(c.isspace() for c in text):
+        raise ValueError("it contains white space")
+    match = _REFERENCE.match(text)
+    if not match:
+        if _REFERENCE.match(text.lower()):
+            raise ValueError("repository names must be lower case")
+        raise ValueError("it does not follow Docker's reference format [registry/]name[:tag][@digest]")
+    domain, path = match.group("domain"), match.group("path")
+    if domain and not ("." in domain or ":" in domain or domain == "localhost" or domain != domain.lower()):
+        # Docker reads "team/image" as a Docker Hub path, not as a registry called "team".
+        path, domain = f"{domain}/{path}", None
+    if domain and domain != domain.lower() and "." not in domain and ":" not in domain:
+        raise ValueError("repository names must be lower case")
+    repository = f"{domain}/{path}" if domain else path
+    if len(repository) > _NAME_MAX:
+        raise ValueError(f"the repository name is longer than {_NAME_MAX} characters")
+    return Reference(repository=repository, tag=match.group("tag"), digest=match.group("digest"))
+
+
+def parse_images(items: list) -> tuple[list[ImageSpec], list[str]]:
+    """Read the `images` option: every entry is checked, and every problem reported together."""
+    specs: list[ImageSpec] = []
+    errors: list[str] = []
+    seen: set[tuple[str, str | None]] = set()
+    for item in items:
+        if isinstance(item, dict):
+            name, platform = item.get("name"), item.get("platform")
+            unknown = sorted(set(item) - {"name", "platform"})
+            if unknown:
+                errors.append(f"{item!r}: unknown key(s) {', '.join(unknown)} (allowed: name, platform)")
+                continue
+        else:
+            name, platform = item, None
+        try:
+            reference = parse_reference(name)
+        except ValueError as error:
+            errors.append(f"image {name!r} is not a valid reference: {error}")
+            continue
+        if platform is not None and not (isinstance(platform, str) and _PLATFORM.match(platform)):
+            errors.append(f"image {name!r}: platform {platform!r} is not of the form os/arch[/variant]")
+            continue
+        key = (str(reference), platform)
+        if key not in seen:
+            seen.add(key)
+            specs.append(ImageSpec(name=name, reference=reference, platform=platform))
+    return specs, errors
+
+
+def local_digest(repo_digests: list[str], reference: Reference) -> str | None:
+    """The digest the local image was pulled with, for this reference's repository."""
+    candidates = {reference.repository}
+    if "/" not in reference.repository:
+        candidates |= {f"library/{reference.repository}", f"docker.io/library/{reference.repository}"}
+    elif "." not in reference.repository.split("/")[0] and ":" not in reference.repository.split("/")[0]:
+        candidates.add(f"docker.io/{reference.repository}")
+    for entry in repo_digests or []:
+        repository, _, digest = entry.partition("@")
+        if repository in candidates:
+            return digest
+    return None
+
+
+def decide(policy: str, local_present: bool, local_digest_value: str | None, remote_digest: str | None) -> str:
+    """What to do with one image: 'present', 'pull' (absent) or 'update' (a newer digest exists)."""
+    if not local_present:
+        return "pull"
+    if policy == "latest" and remote_digest is not None and remote_digest != local_digest_value:
+        return "update"
+    return "present"
+
+
+# What each decision is called in the results, for real and in check mode.
+ACTIONS = {
+    "pull": ("pulled", "would_pull"),
+    "update": ("updated", "would_update"),
+    "present": ("present", "present"),
+    "remove": ("removed", "would_remove"),
+    "keep": ("kept_in_use", "kept_in_use"),
+}
+CHANGING = {"pulled", "updated", "removed", "would_pull", "would_update", "would_remove"}
+
+
+def action_name(decision: str, check_mode: bool) -> str:
+    return ACTIONS[decision][1 if check_mode else 0]
+
+
+def is_permanent(message: str) -> bool:
+    """Errors that another try cannot fix: the image or the credentials are wrong."""
+    lowered = message.lower()
+    return any(
+        marker in lowered
+        for marker in ("manifest unknown", "not found", "unauthorized", "denied", "invalid reference", "no matching manifest")
+    )
+
+
+def backoff_delays(retries: int, first_delay: float) -> list[float]:
+    """Pauses before each retry: first_delay, doubled each time."""
+    return [first_delay * (2**attempt) for attempt in range(retries)]
+
+
+@dataclass
+class Outcome:
+    """The result of one image, as the module returns it."""
+
+    name: str
+    action: str
+    platform: str | None = None
+    id: str | None = None
+    digest: str | None = None
+    seconds: float = 0.0
+    attempts: int = 0
+    error: str | None = None
+    before: dict = field(default_factory=dict)
+
+    def as_result(self) -> dict:
+        result = {
+            "name": self.name,
+            "action": self.action,
+            "id": self.id,
+            "digest": self.digest,
+            "seconds": round(self.seconds, 2),
+            "attempts": self.attempts,
+        }
+        if self.platform:
+            result["platform"] = self.platform
+        if self.error:
+            result["error"] = self.error
+        return result
+
+
+def summarize(outcomes: list[Outcome]) -> tuple[bool, str | None]:
+    """(changed, failure message naming each failed image, or None)."""
+    changed = any(o.action in CHANGING for o in outcomes)
+    failed = [o for o in outcomes if o.action == "failed"]
+    if not failed:
+        return changed, None
+    details = "; ".join(f"{o.name}: {o.error}" for o in failed)
+    return changed, f"{len(failed)} of {len(outcomes)} image(s) failed: {details}"
+
+
+def diff(outcomes: list[Outcome]) -> dict:
+    """before/after per image: its digest, or 'absent'."""
+    before, after = {}, {}
+    for o in outcomes:
+        before[o.name] = o.before.get("digest") or ("present" if o.before.get("id") else "absent")
+        if o.action in ("removed", "would_remove"):
+            after[o.name] = "absent"
+        elif o.action in ("pulled", "updated"):
+            after[o.name] = o.digest or "present"
+        elif o.action in ("would_pull", "would_update"):
+            after[o.name] = o.digest or "pulled"
+        else:
+            after[o.name] = before[o.name]
+    return {"before": before, "after": after}

@@ -1,0 +1,139 @@
+"""plasma.platform.environment_images against the host's Docker and a real registry."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.support.registry import (
+    Registry,
+    docker,
+    image_exists,
+    push_image,
+    run_module,
+    unique_repository,
+)
+
+
+@pytest.fixture(scope="module")
+def registry():
+    registry = Registry().start()
+    yield registry
+    registry.stop()
+
+
+@pytest.fixture
+def images(registry, tmp_path):
+    """Three images pushed to the registry, absent locally; removed afterwards."""
+    references = [f"{unique_repository(registry)}:v1" for _ in range(3)]
+    digests = {reference: push_image(reference) for reference in references}
+    yield digests
+    for reference in references:
+        subprocess.run(["docker", "rmi", "-f", reference], capture_output=True)
+
+
+def by_name(result: dict) -> dict:
+    return {image["name"]: image for image in result["images"]}
+
+
+def test_cold_then_warm_then_latest(images, tmp_path):
+    args = {"images": list(images), "state_file": str(tmp_path / "state.json")}
+
+    cold = run_module(args)
+    assert cold["changed"] is True, cold
+    for reference, digest in images.items():
+        image = by_name(cold)[reference]
+        assert image["action"] == "pulled"
+        assert image["digest"] == digest
+        assert image["id"].startswith("sha256:")
+        assert image_exists(reference)
+
+    warm = run_module(args)
+    assert warm["changed"] is False, warm
+    assert {image["action"] for image in warm["images"]} == {"present"}
+    assert {image["attempts"] for image in warm["images"]} == {0}  # the registry was not asked
+
+    latest = run_module({**args, "policy": "latest"})
+    assert latest["changed"] is False, latest
+    assert {image["action"] for image in latest["images"]} == {"present"}
+    assert {image["attempts"] for image in latest["images"]} == {1}  # one digest request each
+
+
+def test_a_tag_pushed_anew_is_updated(images, tmp_path):
+    args = {"images": list(images), "policy": "latest", "state_file": str(tmp_path / "state.json")}
+    run_module(args)
+    moved = next(iter(images))
+    old_id = docker("image", "inspect", "--format", "{{.Id}}", moved)
+    new_digest = push_image(moved)  # removes the local tag: bring the old image back under it
+    docker("tag", old_id, moved)
+
+    check = run_module(args, check=True)
+    assert by_name(check)[moved]["action"] == "would_update"
+    assert docker("image", "inspect", "--format", "{{.Id}}", moved) == old_id
+
+    result = run_module(args, diff=True)
+    assert result["changed"] is True
+    assert by_name(result)[moved]["action"] == "updated"
+    assert by_name(result)[moved]["digest"] == new_digest
+    assert docker("image", "inspect", "--format", "{{.Id}}", moved) != old_id
+    assert [by_name(result)[r]["action"] for r in images if r != moved] == ["present", "present"]
+    assert result["diff"]["after"][moved] == new_digest
+
+
+def test_check_mode_pulls_nothing(images, tmp_path):
+    result = run_module({"images": list(images), "state_file": str(tmp_path / "state.json")}, check=True, diff=True)
+    assert result["changed"] is True
+    assert {image["action"] for image in result["images"]} == {"would_pull"}
+    assert not any(image_exists(reference) for reference in images)
+    assert set(result["diff"]["before"].values()) == {"absent"}
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_invalid_references_fail_before_any_pull(images, tmp_path):
+    valid = next(iter(images))
+    result = run_module({"images": [valid, "foo bar", "Bad/Name:1"], "state_file": str(tmp_path / "s.json")})
+    assert result["failed"] is True
+    assert "2 invalid image(s), nothing was pulled" in result["msg"]
+    assert "'foo bar'" in result["msg"] and "'Bad/Name:1'" in result["msg"]
+    assert not image_exists(valid)
+
+
+def test_a_stopped_registry_fails_its_images_after_retries_and_reports_the_others(images, tmp_path):
+    down = Registry().start()
+    lost = f"{unique_repository(down)}:v1"
+    push_image(lost)
+    down.stop()
+    args = {"images": [*images, lost], "retries": 2, "retry_delay": 0.2, "state_file": str(tmp_path / "state.json")}
+
+    result = run_module(args)
+    assert result["failed"] is True
+    assert result["msg"].startswith("1 of 4 image(s) failed: " + lost + ": ")
+    assert by_name(result)[lost]["action"] == "failed"
+    assert by_name(result)[lost]["attempts"] == 3
+    assert "connection refused" in by_name(result)[lost]["error"]
+    assert [by_name(result)[r]["action"] for r in images] == ["pulled"] * 3
+
+
+def test_prune_removes_only_unused_images_it_managed(images, tmp_path):
+    first, second, third = images
+    state = str(tmp_path / "state.json")
+    run_module({"images": [first, second, third], "state_file": state})
+    stranger = f"{first.rsplit(':', 1)[0]}:not-managed"
+    docker("tag", first, stranger)
+    container = docker("create", third, "/nonexistent")
+    try:
+        result = run_module({"images": [first], "prune": True, "state_file": state})
+        actions = by_name(result)
+        assert actions[first]["action"] == "present"
+        assert actions[second]["action"] == "removed"
+        assert actions[third]["action"] == "kept_in_use"
+        assert stranger not in actions
+        assert not image_exists(second) and image_exists(third) and image_exists(stranger)
+
+        again = run_module({"images": [first], "prune": True, "state_file": state})
+        assert by_name(again)[third]["action"] == "kept_in_use"
+        assert again["changed"] is False
+    finally:
+        docker("rm", container)
+        docker("rmi", stranger)
