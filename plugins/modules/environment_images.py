@@ -197,17 +197,33 @@ class ImageTimeout(Exception):
 
 
 def client_for(module: AnsibleModule) -> "docker.APIClient":
+    """One client shared by all workers (its connection pool has a connection for each)."""
     base_url = module.params["docker_host"] or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    return docker.APIClient(base_url=base_url, version="auto", timeout=module.params["timeout"])
+    return docker.APIClient(
+        base_url=base_url, version="auto", timeout=module.params["timeout"], max_pool_size=module.params["parallel"] + 1
+    )
 
 
-def inspect_local(api, spec: ImageSpec) -> dict:
-    """{'id', 'digest'} of the local image, or {} when it is absent."""
-    try:
-        image = api.inspect_image(str(spec.reference))
-    except docker.errors.ImageNotFound:
-        return {}
-    return {"id": image["Id"], "digest": local_digest(image.get("RepoDigests", []), spec.reference)}
+def list_local(api) -> dict[str, dict]:
+    """Every local image by tag, in one request: {'name:tag': {'id', 'repo_digests'}}."""
+    images = {}
+    for image in api.images():
+        for tag in image.get("RepoTags") or []:
+            images[tag] = {"id": image["Id"], "repo_digests": image.get("RepoDigests") or []}
+    return images
+
+
+def inspect_local(api, spec: ImageSpec, listing: dict[str, dict] | None = None) -> dict:
+    """{'id', 'digest'} of the local image, or {} when it is absent. The listing answers most
+    look-ups; other spellings (digests, docker.io/library/...) ask the Engine, which normalizes them."""
+    found = (listing or {}).get(str(spec.reference))
+    if found is None:
+        try:
+            image = api.inspect_image(str(spec.reference))
+        except docker.errors.ImageNotFound:
+            return {}
+        found = {"id": image["Id"], "repo_digests": image.get("RepoDigests") or []}
+    return {"id": found["id"], "digest": local_digest(found["repo_digests"], spec.reference)}
 
 
 def with_retries(module: AnsibleModule, outcome: Outcome, deadline: float, request):
@@ -234,13 +250,12 @@ def pull(api, spec: ImageSpec, deadline: float) -> None:
             raise ImageTimeout("time limit reached while pulling")
 
 
-def ensure_image(module: AnsibleModule, spec: ImageSpec) -> Outcome:
+def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: ImageSpec) -> Outcome:
     started = time.monotonic()
     deadline = started + module.params["timeout"]
     outcome = Outcome(name=spec.name, action="failed", platform=spec.platform)
-    api = client_for(module)
     try:
-        local = inspect_local(api, spec)
+        local = inspect_local(api, spec, listing)
         outcome.before = dict(local)
         remote_digest = None
         if local and module.params["policy"] == "latest" and not spec.reference.digest:
@@ -258,9 +273,7 @@ def ensure_image(module: AnsibleModule, spec: ImageSpec) -> Outcome:
                 outcome.action = "present"  # the registry's new digest held the same image
     except Exception as error:  # reported per image, never as a traceback
         outcome.action, outcome.error = "failed", str(error) or type(error).__name__
-    finally:
-        api.close()
-        outcome.seconds = time.monotonic() - started
+    outcome.seconds = time.monotonic() - started
     return outcome
 
 
@@ -280,34 +293,29 @@ def write_state(path: str, images: list[str]) -> None:
     os.replace(temporary, path)
 
 
-def prune(module: AnsibleModule, managed_before: list[str], wanted: set[str]) -> list[Outcome]:
+def prune(module: AnsibleModule, api, managed_before: list[str], wanted: set[str]) -> list[Outcome]:
     """Remove images this module managed that are no longer wanted, unless a container uses them."""
     outcomes = []
-    api = client_for(module)
-    try:
-        used = {container["ImageID"] for container in api.containers(all=True)}
-        for name in sorted(set(managed_before) - wanted):
-            started = time.monotonic()
-            spec = ImageSpec(name=name, reference=parse_reference(name))
-            outcome = Outcome(name=name, action="present")
-            try:
-                local = inspect_local(api, spec)
-                outcome.before = dict(local)
-                outcome.id, outcome.digest = local.get("id"), local.get("digest")
-                if not local:
-                    continue
-                if local["id"] in used:
-                    outcome.action = action_name("keep", module.check_mode)
-                else:
-                    outcome.action = action_name("remove", module.check_mode)
-                    if not module.check_mode:
-                        api.remove_image(str(spec.reference))
-            except Exception as error:
-                outcome.action, outcome.error = "failed", str(error)
-            outcome.seconds = time.monotonic() - started
-            outcomes.append(outcome)
-    finally:
-        api.close()
+    used = {container["ImageID"] for container in api.containers(all=True)}
+    for name in sorted(set(managed_before) - wanted):
+        started = time.monotonic()
+        outcome = Outcome(name=name, action="present")
+        try:
+            local = inspect_local(api, ImageSpec(name=name, reference=parse_reference(name)))
+            if not local:
+                continue  # removed by someone else: nothing to report
+            outcome.before = dict(local)
+            outcome.id, outcome.digest = local["id"], local["digest"]
+            if local["id"] in used:
+                outcome.action = action_name("keep", module.check_mode)
+            else:
+                outcome.action = action_name("remove", module.check_mode)
+                if not module.check_mode:
+                    api.remove_image(name)
+        except Exception as error:  # reported per image, never as a traceback
+            outcome.action, outcome.error = "failed", str(error)
+        outcome.seconds = time.monotonic() - started
+        outcomes.append(outcome)
     return outcomes
 
 
@@ -338,13 +346,19 @@ def main() -> None:
     if DOCKER_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("docker (Debian: python3-docker)"), exception=str(DOCKER_IMPORT_ERROR))
 
-    with ThreadPoolExecutor(max_workers=module.params["parallel"]) as pool:
-        outcomes = list(pool.map(lambda spec: ensure_image(module, spec), specs))
-
-    wanted = {str(spec.reference) for spec in specs}
-    managed_before = read_state(module.params["state_file"])
-    if module.params["prune"]:
-        outcomes += prune(module, managed_before, wanted)
+    api = client_for(module)
+    try:
+        listing = list_local(api)
+        with ThreadPoolExecutor(max_workers=module.params["parallel"]) as pool:
+            outcomes = list(pool.map(lambda spec: ensure_image(module, api, listing, spec), specs))
+        wanted = {str(spec.reference) for spec in specs}
+        managed_before = read_state(module.params["state_file"])
+        if module.params["prune"]:
+            outcomes += prune(module, api, managed_before, wanted)
+    except Exception as error:  # the Engine itself is unreachable
+        module.fail_json(msg=f"cannot talk to the Docker Engine: {error}")
+    finally:
+        api.close()
     if not module.check_mode:
         still_here = [o.name for o in outcomes[len(specs):] if o.action in ("kept_in_use", "failed")]
         new_state = sorted(wanted | set(still_here) | (set() if module.params["prune"] else set(managed_before)))
