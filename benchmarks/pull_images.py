@@ -49,6 +49,8 @@ def contenders(images: list[str]) -> dict[str, list[list[str]]]:
         "docker_image_pull loop, pull: always": [playbook({"community.docker.docker_image_pull": {"name": "{{ item }}", "pull": "always"}, "loop": images})],
         "docker_image_pull loop, pull: not_present": [playbook({"community.docker.docker_image_pull": {"name": "{{ item }}", "pull": "not_present"}, "loop": images})],
         "sequential docker pull (CLI)": [["docker", "pull", "-q", image] for image in images],
+        # What any single Ansible task costs on this machine, pulling nothing: the floor under every module row.
+        "ansible.builtin.ping (no-op floor)": [playbook({"ansible.builtin.ping": {}})],
     }
 
 
