@@ -1,0 +1,111 @@
+"""A JupyterHub host as its users and operators meet it: logins, admin rights, restarts."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.support.hub import Hub, container_address
+
+testinfra_hosts = ["ansible://all"]
+
+
+@pytest.fixture(scope="module")
+def hub() -> Hub:
+    hub = Hub(f"http://{container_address('plasma-' + os.environ['MOLECULE_SCENARIO_NAME'])}")
+    hub.wait_until_up()
+    return hub
+
+
+def test_services_run_and_start_at_boot(host):
+    for name in ("jupyterhub", "jupyterhub-proxy", "docker"):
+        service = host.service(name)
+        assert service.is_running, name
+        assert service.is_enabled, name
+
+
+def test_state_is_root_only(host):
+    state = host.file("/opt/tljh/state")
+    assert state.user == "root" and state.mode == 0o700
+    assert host.file("/opt/tljh/state/proxy.env").mode == 0o600
+    assert host.file("/opt/tljh/state/jupyterhub.sqlite").exists
+
+
+def test_a_user_logs_in_with_the_host_password(hub):
+    _, answer = hub.login("bob", "bob-pass")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/hub/")
+
+
+def test_a_wrong_password_is_refused(hub):
+    _, answer = hub.login("bob", "not-bob-pass")
+    assert answer.status_code == 403
+
+
+def test_a_host_user_outside_the_users_group_is_refused(hub, host):
+    assert host.user("mallory").exists
+    _, answer = hub.login("mallory", "mallory-pass")
+    assert answer.status_code == 403
+
+
+def test_only_admins_reach_the_admin_page(hub):
+    alice, _ = hub.login("alice", "alice-pass")
+    bob, _ = hub.login("bob", "bob-pass")
+    assert alice.get(f"{hub.base_url}/hub/admin", timeout=30).status_code == 200
+    assert bob.get(f"{hub.base_url}/hub/admin", timeout=30).status_code == 403
+
+
+def test_homes_are_private(host):
+    for name in ("alice", "bob"):
+        home = host.file(f"/home/{name}")
+        assert home.user == name and home.mode == 0o700
+    assert host.run("sudo -u bob ls /home/alice").rc != 0
+
+
+def test_groups(host):
+    assert host.group("jupyterhub-users").exists
+    assert "jupyterhub-admins" in host.user("alice").groups
+    assert "jupyterhub-admins" not in host.user("bob").groups
+    assert "jupyterhub-users" not in host.user("mallory").groups
+
+
+def test_a_removed_account_is_archived_first(host):
+    assert not host.user("gone").exists
+    assert not host.file("/home/gone").exists
+    archive_dir = host.file("/var/backups/plasma-users")
+    assert archive_dir.user == "root" and archive_dir.mode == 0o700
+    archives = host.check_output("ls /var/backups/plasma-users").split()
+    assert len(archives) == 1 and archives[0].startswith("gone-") and archives[0].endswith(".tar.gz")
+    listing = host.check_output(f"tar -tzf /var/backups/plasma-users/{archives[0]}")
+    assert "thesis.txt" in listing
+
+
+def test_the_idle_culler_runs_with_the_configured_timeout(host):
+    assert "--timeout=1800" in host.check_output("ps -eo args")
+
+
+def test_a_hub_restart_keeps_the_proxy_serving(hub, host):
+    proxy_pid = host.check_output("systemctl show --property MainPID --value jupyterhub-proxy")
+    host.run_expect([0], "systemctl restart jupyterhub")
+    hub.wait_until_up(timeout=60)
+    assert host.check_output("systemctl show --property MainPID --value jupyterhub-proxy") == proxy_pid
+    _, answer = hub.login("bob", "bob-pass")
+    assert answer.status_code == 302
+
+
+def test_a_broken_fragment_never_reaches_the_hub(host):
+    """Extra configuration that does not run fails the playbook; the hub keeps its working configuration."""
+    before = host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub")
+    result = subprocess.run(
+        [
+            "ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.hub",
+            "-e", json.dumps({"hub_extra_config": "c.JupyterHub.concurrent_spawn_limit = undefined_name\n"}),
+        ],
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "undefined_name" in result.stdout
+    assert not host.file("/opt/tljh/config/jupyterhub_config.d/90-plasma-extra.py").exists
+    assert host.service("jupyterhub").is_running
+    assert host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub") == before

@@ -1,0 +1,66 @@
+"""Talk to a test host's JupyterHub as a person would: its login page, then its REST API."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import requests
+
+
+def container_address(name: str) -> str:
+    """The test host's address on the machine's Docker bridge."""
+    return subprocess.run(
+        ["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+
+
+class Hub:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def wait_until_up(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(f"{self.base_url}/hub/api/", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.base_url} did not answer within {timeout} s")
+            time.sleep(1)
+
+    def login(self, username: str, password: str) -> tuple[requests.Session, requests.Response]:
+        """Fill in the hub's login form. Returns the browser-like session and the form's answer."""
+        session = requests.Session()
+        page = session.get(f"{self.base_url}/hub/login", timeout=30)
+        page.raise_for_status()
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        answer = session.post(
+            f"{self.base_url}/hub/login",
+            data={"username": username, "password": password, "_xsrf": xsrf},
+            allow_redirects=False,
+            timeout=30,
+        )
+        return session, answer
+
+    def token(self, username: str, password: str) -> str:
+        """Log in, then ask the REST API for a token, as a user does on the hub's token page."""
+        session, answer = self.login(username, password)
+        assert answer.status_code == 302, f"login of {username} failed: {answer.status_code}"
+        response = session.post(
+            f"{self.base_url}/hub/api/users/{username}/tokens",
+            json={"note": "tests", "expires_in": 3600},
+            headers={"X-XSRFToken": session.cookies.get("_xsrf", path="/hub/") or session.cookies.get("_xsrf")},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()["token"]
+
+    def api(self, token: str) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"token {token}"
+        return session
