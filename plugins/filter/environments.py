@@ -1,10 +1,16 @@
 # Copyright (c) 2026, plasma.platform maintainers
 # BSD 3-Clause License (see LICENSE)
-"""Filters shared by the roles and the tests: checking environment image references."""
+"""Filters shared by the roles and the tests: image references and environment folder names."""
 
 from __future__ import annotations
 
-from ansible_collections.plasma.platform.plugins.module_utils._environment_images import parse_images
+import re
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.plasma.platform.plugins.module_utils._environment_images import parse_images, parse_reference
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 
 def invalid_images(images: list) -> list[str]:
@@ -12,6 +18,49 @@ def invalid_images(images: list) -> list[str]:
     return parse_images(list(images))[1]
 
 
+def folder_format_error(folder_format: str) -> str | None:
+    """Why a folder format could lead outside the user's home, or None when it cannot."""
+    if "/" in folder_format or ".." in folder_format:
+        return f"the folder format {folder_format!r} may not contain '/' or '..'"
+    try:
+        environment_folder("example/image:tag", folder_format)
+    except AnsibleFilterError as error:
+        return str(error)
+    return None
+
+
+def environment_folder(image: str, folder_format: str = "{image}") -> str:
+    """The folder in the user's home that belongs to an image.
+
+    Placeholders: {image} (the reference), {repository} (without tag or digest), {tag};
+    '/', ':' and '@' become '-': plasmabio/template-python:12345 -> plasmabio-template-python-12345.
+    """
+    try:
+        reference = parse_reference(image)
+    except ValueError as error:
+        raise AnsibleFilterError(f"image {image!r} is not a valid reference: {error}") from None
+    safe = lambda text: re.sub(r"[/:@]", "-", text)  # noqa: E731
+    try:
+        name = folder_format.format(image=safe(image), repository=safe(reference.repository), tag=reference.tag or "latest")
+    except (KeyError, IndexError, ValueError) as error:
+        raise AnsibleFilterError(
+            f"the folder format {folder_format!r} is not valid ({error}); use {{image}}, {{repository}} and {{tag}}"
+        ) from None
+    if not _SAFE_NAME.match(name) or ".." in name:
+        raise AnsibleFilterError(f"the folder name {name!r} made from {image!r} is not a plain folder name")
+    return name
+
+
+def with_folders(environments: list[dict], folder_format: str = "{image}") -> list[dict]:
+    """The environments, each with its 'folder' added (see environment_folder)."""
+    return [{**environment, "folder": environment_folder(environment["image"], folder_format)} for environment in environments]
+
+
 class FilterModule:
     def filters(self) -> dict:
-        return {"invalid_images": invalid_images}
+        return {
+            "invalid_images": invalid_images,
+            "environment_folder": environment_folder,
+            "folder_format_error": folder_format_error,
+            "with_folders": with_folders,
+        }

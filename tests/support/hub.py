@@ -64,3 +64,51 @@ class Hub:
         session = requests.Session()
         session.headers["Authorization"] = f"token {token}"
         return session
+
+
+class UserServer:
+    """One user's server, driven through the hub's REST API with that user's token."""
+
+    def __init__(self, hub: Hub, username: str, token: str) -> None:
+        self.hub, self.username = hub, username
+        self.session = hub.api(token)
+        self.api = f"{hub.base_url}/hub/api/users/{username}"
+
+    def start(self, environment: str | None, timeout: float = 180) -> requests.Response:
+        """Ask for a server (with the display name of an environment); wait until it is ready."""
+        body = {"image": environment} if environment is not None else {}
+        response = self.session.post(f"{self.api}/server", json=body, timeout=60)
+        if response.status_code not in (201, 202):
+            return response
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = self.session.get(self.api, timeout=30).json()["servers"].get("")
+            if server and server["ready"]:
+                return response
+            if not server or not server.get("pending"):
+                raise AssertionError(f"{self.username}'s server stopped while starting: {self.progress()}")
+            time.sleep(1)
+        raise TimeoutError(f"{self.username}'s server was not ready within {timeout} s")
+
+    def progress(self) -> str:
+        """The hub's progress events of the last start: where a failed start says why."""
+        response = self.session.get(f"{self.api}/server/progress", stream=True, timeout=30)
+        return response.text
+
+    def stop(self, timeout: float = 60) -> None:
+        self.session.delete(f"{self.api}/server", timeout=60)
+        deadline = time.monotonic() + timeout
+        while self.session.get(self.api, timeout=30).json()["servers"]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.username}'s server did not stop within {timeout} s")
+            time.sleep(1)
+
+    def contents(self, path: str = "") -> requests.Response:
+        return self.session.get(f"{self.hub.base_url}/user/{self.username}/api/contents/{path}", timeout=30)
+
+    def save(self, path: str, text: str) -> requests.Response:
+        return self.session.put(
+            f"{self.hub.base_url}/user/{self.username}/api/contents/{path}",
+            json={"type": "file", "format": "text", "content": text},
+            timeout=30,
+        )

@@ -1,0 +1,68 @@
+"""A person in a browser (Debian's headless Chromium): log in, choose an environment on the
+spawn form, reach JupyterLab and see a bundled file. The screen is kept in tests/output/jupyterlab.png."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support.hub import Hub, UserServer, container_address
+
+testinfra_hosts = ["ansible://all"]
+
+OUTPUT = Path(__file__).resolve().parents[3] / "tests" / "output"
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+        "--window-size=1280,800", f"--user-data-dir={tempfile.mkdtemp(prefix='plasma-chromium-')}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    yield driver
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(OUTPUT / "browser-last-screen.png"))  # where a failed run stopped
+    driver.quit()
+
+
+def test_log_in_choose_an_environment_and_see_its_files(browser):
+    base = f"http://{container_address('plasma-' + os.environ['MOLECULE_SCENARIO_NAME'])}"
+    hub = Hub(base)
+    hub.wait_until_up()
+    wait = WebDriverWait(browser, 180)
+    try:
+        browser.get(f"{base}/hub/login")
+        browser.find_element(By.ID, "username_input").send_keys("alice")
+        browser.find_element(By.ID, "password_input").send_keys("alice-pass")
+        browser.find_element(By.ID, "login_submit").click()
+
+        # The spawn form offers the environments by their display names.
+        select = Select(wait.until(expected_conditions.presence_of_element_located((By.NAME, "image"))))
+        assert [option.text for option in select.options] == ["Environment A", "Environment B"]
+        select.select_by_visible_text("Environment B")
+        browser.find_element(By.CSS_SELECTOR, "form#spawn_form [type=submit]").click()
+
+        wait.until(expected_conditions.url_contains("/user/alice/lab"))
+        listing = wait.until(
+            expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-DirListing-content"), "README-B.md")
+        )
+        assert listing
+        assert "lessons" in browser.find_element(By.CSS_SELECTOR, ".jp-DirListing-content").text
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(OUTPUT / "jupyterlab.png"))
+    finally:
+        UserServer(hub, "alice", hub.token("alice", "alice-pass")).stop()

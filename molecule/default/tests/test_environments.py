@@ -1,0 +1,142 @@
+"""The whole host as its users meet it, through the hub's REST API with their own tokens:
+environments that run as the user, folders that persist, read-only shared data."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.hub import Hub, UserServer, container_address
+
+testinfra_hosts = ["ansible://all"]
+
+FOLDER_A = "localhost-5000-plasma-env-a-1.0"
+FOLDER_B = "localhost-5000-plasma-env-b-1.0"
+
+
+@pytest.fixture(scope="module")
+def hub() -> Hub:
+    hub = Hub(f"http://{container_address('plasma-' + os.environ['MOLECULE_SCENARIO_NAME'])}")
+    hub.wait_until_up()
+    return hub
+
+
+@pytest.fixture(scope="module")
+def bob(hub) -> UserServer:
+    server = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bob_in_a(bob, host) -> UserServer:
+    """bob's server in environment A, started once for the tests that need it running."""
+    bob.start("Environment A")
+    return bob
+
+
+def container_processes(host, username: str) -> list[tuple[int, str, str]]:
+    """(pid, user, command) of every process in the user's container."""
+    output = host.check_output(f"docker exec jupyter-{username} ps -eo pid=,user=,args=")
+    return [(int(pid), user, args) for pid, user, args in (line.split(None, 2) for line in output.splitlines())]
+
+
+def test_images_were_pulled_from_the_registry_at_provisioning(host):
+    images = host.check_output("docker image ls --format '{{.Repository}}:{{.Tag}}'").split()
+    assert "localhost:5000/plasma/env-a:1.0" in images
+    assert "localhost:5000/plasma/env-b:1.0" in images
+
+
+def test_the_server_runs_as_the_user(host, bob_in_a):
+    uid = host.user("bob").uid
+    processes = container_processes(host, "bob")
+    assert any("jupyterhub-singleuser" in args for _, _, args in processes)
+    for pid, user, args in processes:
+        if pid == 1:
+            assert "docker-init" in args  # the init process Docker provides
+        else:
+            assert user == "bob", (pid, user, args)
+    assert host.check_output(f"docker exec -u {uid} jupyter-bob whoami") == "bob"
+
+
+def test_bundled_files_are_copied_into_the_environment_folder_owned_by_the_user(host, bob_in_a):
+    folder = f"/home/bob/{FOLDER_A}"
+    for path in ("README.md", ".env-a-config", "notebooks/data/points.csv", "notebooks/welcome-a.ipynb"):
+        copied = host.file(f"{folder}/{path}")
+        assert copied.is_file, path
+        assert copied.user == "bob" and copied.group == "bob", path
+    assert host.file(f"{folder}/notebooks/data").user == "bob"
+
+
+def test_jupyterlab_opens_in_the_environment_folder(bob_in_a):
+    listing = bob_in_a.contents("")
+    assert listing.status_code == 200
+    names = {item["name"] for item in listing.json()["content"]}
+    assert {"README.md", "notebooks"} <= names
+
+
+def test_shared_data_is_readable_and_read_only_even_for_root(host, bob_in_a):
+    host.run_expect([0], "echo 'shared numbers' > /srv/data/shared.txt")
+    uid = host.user("bob").uid
+    assert host.check_output(f"docker exec -u {uid} jupyter-bob cat /srv/data/shared.txt") == "shared numbers"
+    as_user = host.run(f"docker exec -u {uid} jupyter-bob touch /srv/data/by-user")
+    as_root = host.run("docker exec -u 0 jupyter-bob touch /srv/data/by-root")
+    assert as_user.rc != 0 and "Read-only file system" in as_user.stderr
+    assert as_root.rc != 0 and "Read-only file system" in as_root.stderr
+
+
+def test_work_survives_a_restart_and_bundled_files_never_overwrite_it(host, bob_in_a):
+    assert bob_in_a.save("results.txt", "my results\n").status_code in (200, 201)
+    assert bob_in_a.save("README.md", "my own notes now\n").status_code in (200, 201)
+    bob_in_a.stop()
+    assert not host.run("docker ps -a --format '{{.Names}}' | grep -x jupyter-bob").stdout  # container removed
+    bob_in_a.start("Environment A")
+    assert bob_in_a.contents("results.txt").json()["content"] == "my results\n"
+    assert bob_in_a.contents("README.md").json()["content"] == "my own notes now\n"
+    assert host.file(f"/home/bob/{FOLDER_A}/results.txt").user == "bob"
+
+
+def test_another_environment_gets_its_own_folder(host, bob_in_a):
+    bob_in_a.stop()
+    bob_in_a.start("Environment B")
+    names = {item["name"] for item in bob_in_a.contents("").json()["content"]}
+    assert {"README-B.md", "lessons"} <= names and "README.md" not in names
+    assert host.file(f"/home/bob/{FOLDER_B}/lessons/one.py").user == "bob"
+    assert host.file(f"/home/bob/{FOLDER_A}/results.txt").exists
+
+
+def test_another_user_cannot_read_the_folder(host, bob_in_a):
+    assert host.run(f"sudo -u alice ls /home/bob/{FOLDER_A}").rc != 0
+    assert host.run(f"sudo -u alice cat /home/bob/{FOLDER_A}/results.txt").rc != 0
+
+
+def test_an_image_outside_the_list_is_refused_through_the_api(hub):
+    alice = UserServer(hub, "alice", hub.token("alice", "alice-pass"))
+    for choice in ("localhost:5000/plasma/not-listed:1.0", "localhost:5000/plasma/env-a:1.0", "Environment C"):
+        response = alice.start(choice)
+        assert response.status_code == 400, (choice, response.status_code, response.text)
+    assert not alice.session.get(alice.api, timeout=30).json()["servers"]
+
+
+def test_the_spawn_form_lists_the_environments_and_refuses_others(hub):
+    session, _ = hub.login("alice", "alice-pass")
+    form = session.get(f"{hub.base_url}/hub/spawn", timeout=30)
+    assert form.status_code == 200
+    assert "Environment A" in form.text and "Environment B" in form.text
+    answer = session.post(
+        f"{hub.base_url}/hub/spawn",
+        data={"image": "localhost:5000/plasma/not-listed:1.0", "_xsrf": session.cookies.get("_xsrf")},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert answer.status_code == 400
+    assert "not one of this server's environments" in answer.text
+
+
+def test_a_user_without_a_home_gets_a_clear_error_and_no_root_owned_home(hub, host):
+    nohome = UserServer(hub, "nohome", hub.token("nohome", "nohome-pass"))
+    response = nohome.start("Environment A")
+    assert response.status_code == 500
+    assert "does not exist on the host" in response.json()["message"]
+    assert not host.file("/home/nohome").exists

@@ -1,0 +1,52 @@
+"""The tljh distribution up to TLJH's installer, in check mode on the converged host.
+
+TLJH's installer lives on GitHub, which the test machines cannot reach: a local copy of a
+stand-in bootstrap.py (a file:// URL) takes GitHub's place for the download step. Nothing runs
+it: check mode stops at the installer call, which is what this test can honestly cover here.
+"""
+
+import json
+import os
+import subprocess
+
+testinfra_hosts = ["ansible://all"]
+
+
+def run_hub_role_in_check_mode(extra_vars: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.hub", "--check", "--diff",
+         "-e", json.dumps(extra_vars)],
+        capture_output=True, text=True,
+    )
+
+
+def task_result(output: str, task: str) -> str:
+    """The first result line under the task's banner (ok/changed/skipping/failed)."""
+    block = output.split(f"{task}]", 1)[1]
+    return next(line for line in block.splitlines() if line.startswith(("ok:", "changed:", "skipping:", "fatal:")))
+
+
+def test_tljh_install_is_planned_up_to_the_installer(host):
+    stand_in = "/root/bootstrap-stand-in.py"
+    host.run_expect([0], f"echo \"raise SystemExit('a stand-in for GitHub: never run')\" > {stand_in}")
+    result = run_hub_role_in_check_mode(
+        {
+            "hub_distribution": "tljh",
+            "hub_tljh_bootstrap_url": f"file://{stand_in}",
+            "hub_tljh_bootstrap_pip_spec": "git+https://example.invalid/tljh.git@2.0.0",
+        }
+    )
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    # TLJH is not installed on this venv host: the role would install it...
+    assert task_result(output, "Download TLJH's installer").startswith("changed:")
+    assert task_result(output, "Run TLJH's installer").startswith("skipping:")  # check mode: not run
+    # ...and would write TLJH's config.yaml with our keys.
+    assert "https:\n+  enabled: false" in output.replace("\r", "")
+    assert "cull:\n+    enabled: true\n+    timeout: 1800" in output.replace("\r", "")
+
+
+def test_the_venv_host_is_unchanged_by_the_check(host):
+    assert not host.file("/root/tljh-bootstrap-2.0.0.py").exists
+    assert not host.file("/opt/tljh/config/config.yaml").exists
+    assert host.service("jupyterhub").is_running
