@@ -3,6 +3,7 @@ environments that run as the user, folders that persist, read-only shared data."
 
 from __future__ import annotations
 
+import html
 import os
 
 import pytest
@@ -37,8 +38,9 @@ def bob_in_a(bob, host) -> UserServer:
 
 
 def container_processes(host, username: str) -> list[tuple[int, str, str]]:
-    """(pid, user, command) of every process in the user's container."""
-    output = host.check_output(f"docker exec jupyter-{username} ps -eo pid=,user=,args=")
+    """(pid, user, command) of every process in the user's container (ps itself runs as the user)."""
+    uid = host.user(username).uid
+    output = host.check_output(f"docker exec -u {uid} jupyter-{username} ps -eo pid=,user=,args=")
     return [(int(pid), user, args) for pid, user, args in (line.split(None, 2) for line in output.splitlines())]
 
 
@@ -131,7 +133,7 @@ def test_the_spawn_form_lists_the_environments_and_refuses_others(hub):
         timeout=60,
     )
     assert answer.status_code == 400
-    assert "not one of this server's environments" in answer.text
+    assert "not one of this server's environments" in html.unescape(answer.text)
 
 
 def test_a_user_without_a_home_gets_a_clear_error_and_no_root_owned_home(hub, host):
