@@ -1,48 +1,90 @@
 """A bad variable is caught with a clear message before any task touches the host.
 
-Each case runs a role against this machine in check mode: if validation ever let
-the bad value through, check mode still keeps the machine unchanged.
+Each case runs a role (or the site playbook) against this machine in check mode: if
+validation ever let the bad value through, check mode still keeps the machine unchanged.
 """
 
+from __future__ import annotations
+
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+HASH = "$6$plasmatest$QSlYCnxDGLC7FJIzGMwjJFcw1wq.yNop4KaBQeThMYoxX6cE7vRZ6dHDQuIU2vFWsaaKDXzZClrhQ9Dx/f8yv1"
 
 
-def run_role(role: str, extra_vars: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        f"- hosts: localhost\n  gather_facts: true\n  roles:\n    - role: plasma.platform.{role}\n"
-    )
+def run(playbook: str, extra_vars: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    if not playbook.startswith("plasma."):
+        path = tmp_path / "play.yml"
+        path.write_text(f"- hosts: localhost\n  gather_facts: true\n  roles:\n    - role: plasma.platform.{playbook}\n")
+        playbook = str(path)
     return subprocess.run(
         [
             "ansible-playbook", "-i", "localhost,", "-c", "local", "--check",
-            "-e", f"ansible_python_interpreter={sys.executable}", "-e", extra_vars, str(playbook),
+            "-e", f"ansible_python_interpreter={sys.executable}", "-e", json.dumps(extra_vars), playbook,
         ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
+        capture_output=True, text=True, cwd=tmp_path,
     )
 
 
-@pytest.mark.parametrize(
-    ("extra_vars", "message"),
-    [
-        ('{"docker_source": "foo"}', "value of docker_source must be one of: distro, upstream, got: foo"),
-        ('{"docker_daemon_options": "live-restore"}', "docker_daemon_options"),
-        ('{"docker_daemon_options": ["live-restore"]}', "docker_daemon_options"),
-        ('{"docker_sorce": "upstream"}', "Unknown option(s) for the docker role: docker_sorce"),
-    ],
-)
-def test_docker_role_rejects_bad_input(tmp_path, extra_vars, message):
-    result = run_role("docker", extra_vars, tmp_path)
+def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert message in output, output
     assert "changed=0" in result.stdout, output
-    # Nothing but validation ran: no package was even looked at.
-    assert "Gather installed packages" not in output, output
+
+
+CASES = [
+    ("docker", {"docker_source": "foo"}, "value of docker_source must be one of: distro, upstream, got: foo"),
+    ("docker", {"docker_daemon_options": "live-restore"}, "docker_daemon_options"),
+    ("docker", {"docker_daemon_options": ["live-restore"]}, "docker_daemon_options"),
+    ("docker", {"docker_sorce": "upstream"}, "Unknown option(s) for the docker role: docker_sorce"),
+    ("users", {"users_list": [{"name": "a/b", "password": HASH}]}, 'invalid account name(s) "a/b"'),
+    ("users", {"users_list": [{"name": "-rf", "password": HASH}]}, 'invalid account name(s) "-rf"'),
+    ("users", {"users_list": [{"name": "Alice", "password": HASH}]}, 'invalid account name(s) "Alice"'),
+    ("users", {"users_list": [{"name": "a" * 33, "password": HASH}]}, "at most 32 characters"),
+    ("users", {"users_list": [{"name": "bob"}, {"name": "bob"}]}, "each name may appear once; repeated: bob"),
+    ("users", {"users_list": [{"name": "bob", "state": "gone"}]}, "state"),
+    ("hub", {"hub_distribution": "conda"}, "value of hub_distribution must be one of: venv, tljh, got: conda"),
+    ("hub", {"hub_https_certificate": "/etc/ssl/hub.crt"}, "hub_https_certificate and hub_https_key go together"),
+    ("hub", {"hub_port": 70000}, "hub_port must be 1-65535"),
+    ("shared_data", {"shared_data_path": "data"}, "shared_data_path must be an absolute path"),
+    ("shared_data", {"shared_data_path": "/etc"}, "shared_data_path must be an absolute path of its own"),
+    (
+        "environments",
+        {"environments_list": [{"image": "foo bar", "display_name": "A"}, {"image": "Bad/Name", "display_name": "B"}]},
+        "image 'foo bar' is not a valid reference: it contains white space; image 'Bad/Name' is not a valid reference",
+    ),
+    (
+        "environments",
+        {"environments_list": [{"image": "env/a:1", "display_name": "Same"}, {"image": "env/b:1", "display_name": "Same"}]},
+        "every display_name and every image must be unique; repeated: Same",
+    ),
+    ("environments", {"environments_folder_format": "../{image}"}, "may not contain '/' or '..'"),
+    ("environments", {"environments_folder_format": "{image}/x"}, "may not contain '/' or '..'"),
+    ("environments", {"environments_folder_format": "{name}"}, "is not valid"),
+    ("environments", {"environments_list": [{"image": "env/a:1"}]}, "display_name"),
+]
+
+
+@pytest.mark.parametrize(("role", "extra_vars", "message"), CASES, ids=[f"{c[0]}:{json.dumps(c[1])[:40]}" for c in CASES])
+def test_a_role_refuses_bad_input(tmp_path, role, extra_vars, message):
+    result = run(role, extra_vars, tmp_path)
+    assert_refused(result, message)
+    # Nothing but validation ran.
+    assert "Gather installed packages" not in result.stdout and "Create the accounts" not in result.stdout
+
+
+def test_a_plain_password_is_refused_without_being_printed(tmp_path):
+    result = run("users", {"users_list": [{"name": "bob", "password": "hunter2-secret"}]}, tmp_path)
+    assert_refused(result, "the password of bob is not a crypt(3) hash")
+    assert "hunter2-secret" not in result.stdout + result.stderr
+
+
+def test_the_site_playbook_checks_every_role_before_changing_anything(tmp_path):
+    result = run("plasma.platform.site", {"environments_folder_format": "../escape"}, tmp_path)
+    assert_refused(result, "may not contain '/' or '..'")
+    assert "PLAY [Install and configure Docker Engine]" not in result.stdout

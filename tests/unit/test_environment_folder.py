@@ -1,0 +1,48 @@
+"""Environment folder names: one per image, never anything but a plain folder in the user's home."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.plasma.platform.plugins.filter.environments import (
+    environment_folder,
+    folder_format_error,
+    with_folders,
+)
+
+
+@pytest.mark.parametrize(
+    ("image", "folder_format", "folder"),
+    [
+        ("plasmabio/template-python:12345", "{image}", "plasmabio-template-python-12345"),
+        ("plasmabio/template-python:12345", "{repository}", "plasmabio-template-python"),
+        ("plasmabio/template-python", "{repository}-{tag}", "plasmabio-template-python-latest"),
+        ("localhost:5000/plasma/env-a:1.0", "{image}", "localhost-5000-plasma-env-a-1.0"),
+        ("ubuntu", "{image}", "ubuntu"),
+        ("env/a@sha256:" + "0" * 64, "{repository}", "env-a"),
+    ],
+)
+def test_folder_names(image, folder_format, folder):
+    assert environment_folder(image, folder_format) == folder
+
+
+@pytest.mark.parametrize("folder_format", ["../{image}", "{image}/sub", "..", "/{image}", "{nope}", "{0}", "{image", ".."])
+def test_unsafe_or_broken_formats_are_explained(folder_format):
+    assert folder_format_error(folder_format)
+
+
+@pytest.mark.parametrize("folder_format", ["{image}", "{repository}", "env-{tag}", "{repository}_{tag}"])
+def test_safe_formats(folder_format):
+    assert folder_format_error(folder_format) is None
+
+
+def test_a_format_that_makes_a_hidden_or_odd_name_is_refused():
+    with pytest.raises(AnsibleFilterError, match="not a plain folder name"):
+        environment_folder("env/a:1", ".{tag}")
+    with pytest.raises(AnsibleFilterError, match="not a valid reference"):
+        environment_folder("foo bar")
+
+
+def test_with_folders_adds_the_folder_and_keeps_the_rest():
+    environments = [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G"}]
+    assert with_folders(environments) == [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G", "folder": "env-a-1"}]
+    assert environments[0].keys() == {"image", "display_name", "mem_limit"}
