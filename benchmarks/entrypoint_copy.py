@@ -33,7 +33,7 @@ reset_first_start() {  # the user's own files only
   rm -rf "$folder"; cp -a /seed/. /home/bench/; chown -R $uid:$gid /home/bench
 }
 ours() {
-  NB_USER=bench NB_UID=$uid NB_GID=$gid HOME=/home/bench PLASMA_ENVIRONMENT_FOLDER=env \
+  NB_USER=bench NB_UID=$uid NB_GID=$gid HOME=/home/bench PLASMA_ENVIRONMENT_FOLDER=env PLASMA_BUNDLE_ID=sha256:bench \
     sh /opt/plasma/entrypoint.sh true 2>/dev/null
 }
 recipe() {

@@ -71,6 +71,12 @@ def test_bundled_files_are_copied_into_the_environment_folder_owned_by_the_user(
     assert host.file(f"{folder}/notebooks/data").user == "bob"
 
 
+def test_the_folder_records_which_image_it_was_filled_from(host, bob_in_a):
+    image_id = host.check_output("docker image inspect --format '{{.Id}}' localhost:5000/plasma/env-a:1.0")
+    stamp = host.file(f"/home/bob/{FOLDER_A}/.plasma-bundle-id")
+    assert stamp.user == "bob" and stamp.content_string.strip() == image_id
+
+
 def test_jupyterlab_opens_in_the_environment_folder(bob_in_a):
     listing = bob_in_a.contents("")
     assert listing.status_code == 200
@@ -91,11 +97,14 @@ def test_shared_data_is_readable_and_read_only_even_for_root(host, bob_in_a):
 def test_work_survives_a_restart_and_bundled_files_never_overwrite_it(host, bob_in_a):
     assert bob_in_a.save("results.txt", "my results\n").status_code in (200, 201)
     assert bob_in_a.save("README.md", "my own notes now\n").status_code in (200, 201)
+    deleted = bob_in_a.session.delete(f"{bob_in_a.hub.base_url}/user/bob/api/contents/notebooks/welcome-a.ipynb", timeout=30)
+    assert deleted.status_code == 204
     bob_in_a.stop()
     assert not host.run("docker ps -a --format '{{.Names}}' | grep -x jupyter-bob").stdout  # container removed
     bob_in_a.start("Environment A")
     assert bob_in_a.contents("results.txt").json()["content"] == "my results\n"
     assert bob_in_a.contents("README.md").json()["content"] == "my own notes now\n"
+    assert bob_in_a.contents("notebooks/welcome-a.ipynb").status_code == 404  # copied once per image, not resurrected
     assert host.file(f"/home/bob/{FOLDER_A}/results.txt").user == "bob"
 
 

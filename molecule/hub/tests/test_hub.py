@@ -105,7 +105,8 @@ def test_a_broken_fragment_never_reaches_the_hub(host):
         capture_output=True, text=True,
     )
     assert result.returncode != 0
-    assert "undefined_name" in result.stdout
+    assert "failed to validate" in result.stdout + result.stderr
+    assert "undefined_name" in result.stdout + result.stderr
     assert not host.file("/opt/tljh/config/jupyterhub_config.d/90-plasma-extra.py").exists
     assert host.service("jupyterhub").is_running
     assert host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub") == before

@@ -5,7 +5,8 @@
 # that touches the user's files, and the notebook server itself, runs as the user's uid/gid:
 #   1. $HOME/$PLASMA_ENVIRONMENT_FOLDER is created (refused if it, or $HOME, is a symlink);
 #   2. what the image ships in /home/jovyan is copied there, never overwriting a file the
-#      user has; a later start only checks the image's files, never walks the user's;
+#      user has, once per image (PLASMA_BUNDLE_ID, the image's id, is kept in the folder):
+#      a later start of the same image copies nothing and never walks the user's files;
 #   3. the command (jupyterhub-singleuser) runs in that folder.
 # POSIX sh and coreutils/util-linux only: works on Debian and Ubuntu images with or without bash.
 set -eu
@@ -55,11 +56,18 @@ as_user mkdir -p "$target" || die "cannot create $target as $NB_USER"
 
 # Copy the image's bundled files as the user: they end up owned by the user, and nothing is
 # ever written by root into a folder the user controls.
-if [ -d "$BUNDLE" ] && [ "$(ls -A "$BUNDLE")" ]; then
+stamp="$target/.plasma-bundle-id"
+bundle_id="${PLASMA_BUNDLE_ID:-}"
+if [ -n "$bundle_id" ] && [ "$(as_user cat "$stamp" 2>/dev/null || true)" = "$bundle_id" ]; then
+  log "the bundled files of this image are already in $target"
+elif [ -d "$BUNDLE" ] && [ "$(ls -A "$BUNDLE")" ]; then
   # coreutils 9.3 and later: --update=none skips existing files and exits 0 (there, -n may
   # report skipped files as errors); older coreutils: -n does the same.
   if cp --help 2>/dev/null | grep -q -- '--update\[=UPDATE\]'; then keep=--update=none; else keep=-n; fi
-  if ! errors="$(as_user cp -R -P --preserve=mode,timestamps "$keep" "$BUNDLE/." "$target/" 2>&1)"; then
+  if errors="$(as_user cp -R -P --preserve=mode,timestamps "$keep" "$BUNDLE/." "$target/" 2>&1)"; then
+    [ -z "$bundle_id" ] || as_user sh -c 'printf "%s\n" "$1" > "$2"' sh "$bundle_id" "$stamp" \
+      || log "warning: could not record the copy in $stamp"
+  else
     log "warning: some bundled files could not be copied (the server starts anyway): $errors"
   fi
 fi
