@@ -1,0 +1,37 @@
+"""HTTPS with an operator's certificate (this file runs last: it switches HTTPS on, then off again)."""
+
+import json
+import os
+import subprocess
+
+testinfra_hosts = ["ansible://all"]
+
+
+def converge_hub(extra_vars: dict) -> None:
+    result = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.hub", "-e", json.dumps(extra_vars)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_proxy_serves_the_operators_certificate(host):
+    host.run_expect(
+        [0],
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=hub.plasma.test "
+        "-keyout /etc/ssl/private/plasma-test.key -out /etc/ssl/certs/plasma-test.crt",
+    )
+    host.run_expect([0], "chmod 600 /etc/ssl/private/plasma-test.key")
+    converge_hub({"hub_https_certificate": "/etc/ssl/certs/plasma-test.crt", "hub_https_key": "/etc/ssl/private/plasma-test.key"})
+    try:
+        served = host.check_output(
+            "openssl s_client -connect 127.0.0.1:443 -servername hub.plasma.test </dev/null 2>/dev/null | openssl x509 -noout -subject"
+        )
+        assert "hub.plasma.test" in served
+        assert host.check_output("curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1/hub/api/") == "200"
+        # The key stays root-only: the unprivileged proxy gets it from systemd, not from the file's mode.
+        assert host.file("/etc/ssl/private/plasma-test.key").mode == 0o600
+        assert host.check_output("systemctl show --property DynamicUser --value jupyterhub-proxy") == "yes"
+    finally:
+        converge_hub({})
+    assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/hub/api/") == "200"
