@@ -54,9 +54,13 @@ def bare_run(host: str, image: str, token: str, user: str) -> float:
     flags = " ".join(f"-e {key}={value}" for key, value in env.items())
     script = f"""
 start=$(date +%s%N)
-id=$(docker run -d --rm --name plasma-bench-bare {flags} {image} jupyterhub-singleuser)
+id=$(docker run -d --rm --name plasma-bench-bare --user $(id -u {user}):$(id -g {user}) -e HOME=/tmp {flags} {image} jupyterhub-singleuser)
 ip=$(docker inspect -f '{{{{.NetworkSettings.IPAddress}}}}' $id)
-until curl -s -o /dev/null http://$ip:8888/user/{user}/api; do sleep 0.05; done
+tries=0
+until curl -s -o /dev/null http://$ip:8888/user/{user}/api; do
+  tries=$((tries + 1)); [ $tries -lt 1200 ] || {{ echo "the bare server did not answer in 60 s" >&2; exit 1; }}
+  sleep 0.05
+done
 end=$(date +%s%N)
 docker rm -f $id >/dev/null
 echo $((end - start))
@@ -80,6 +84,7 @@ def main() -> None:
     environment = json.loads(json.loads(config.split("ENVIRONMENTS = json.loads(", 1)[1].split(")\n", 1)[0]))[0]
     home = on_host(options.host, f"getent passwd {options.user} | cut -d: -f6")
 
+    server.stop()  # a server left running would make the first start a no-op
     times: dict[str, list[float]] = {"first": [], "later": [], "bare": []}
     for _ in range(options.rounds):
         on_host(options.host, f"rm -rf '{home}/{environment['folder']}'")
