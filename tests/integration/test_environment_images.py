@@ -79,6 +79,7 @@ def test_a_tag_pushed_anew_is_updated(images, tmp_path):
     assert docker("image", "inspect", "--format", "{{.Id}}", moved) != old_id
     assert [by_name(result)[r]["action"] for r in images if r != moved] == ["present", "present"]
     assert result["diff"]["after"][moved] == new_digest
+    docker("rmi", old_id)  # the image the tag pointed at before
 
 
 def test_check_mode_pulls_nothing(images, tmp_path):

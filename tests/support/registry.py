@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -59,6 +60,7 @@ class Registry:
             self.process.terminate()
             self.process.wait(timeout=20)
             self.process = None
+        shutil.rmtree(self.storage, ignore_errors=True)
 
 
 def docker(*args: str, stdin: bytes | None = None) -> str:
