@@ -29,9 +29,11 @@ def test_the_proxy_serves_the_operators_certificate(host):
         )
         assert "hub.plasma.test" in served
         assert host.check_output("curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1/hub/api/") == "200"
-        # The key stays root-only: the unprivileged proxy gets it from systemd, not from the file's mode.
+        # The operator's key stays as it was; the unprivileged proxy reads its own group-only copy.
         assert host.file("/etc/ssl/private/plasma-test.key").mode == 0o600
-        assert host.check_output("systemctl show --property DynamicUser --value jupyterhub-proxy") == "yes"
+        copy = host.file("/etc/plasma-platform/proxy-tls/tls.key")
+        assert (copy.user, copy.group, copy.mode) == ("root", "jupyterhub-proxy", 0o640)
+        assert host.check_output("ps -o user= -C node") == "jupyterhub-proxy"
     finally:
         converge_hub({})
     assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/hub/api/") == "200"
