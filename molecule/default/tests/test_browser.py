@@ -3,7 +3,6 @@ spawn form, reach JupyterLab and see a bundled file. The screen is kept in tests
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.hub import Hub, UserServer, container_address
+from tests.support.hub import UserServer
+from tests.support.scenario import scenario_hub
 
 testinfra_hosts = ["ansible://all"]
 
@@ -40,8 +40,8 @@ def browser():
 
 
 def test_log_in_choose_an_environment_and_see_its_files(browser):
-    base = f"http://{container_address('plasma-' + os.environ['MOLECULE_SCENARIO_NAME'])}"
-    hub = Hub(base)
+    hub = scenario_hub()
+    base = hub.base_url
     hub.wait_until_up()
     wait = WebDriverWait(browser, 180)
     try:

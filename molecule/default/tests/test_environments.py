@@ -4,11 +4,11 @@ environments that run as the user, folders that persist, read-only shared data."
 from __future__ import annotations
 
 import html
-import os
 
 import pytest
 
-from tests.support.hub import Hub, UserServer, container_address
+from tests.support.hub import Hub, UserServer
+from tests.support.scenario import scenario_hub
 
 testinfra_hosts = ["ansible://all"]
 
@@ -18,7 +18,7 @@ FOLDER_B = "localhost-5000-plasma-env-b-1.0"
 
 @pytest.fixture(scope="module")
 def hub() -> Hub:
-    hub = Hub(f"http://{container_address('plasma-' + os.environ['MOLECULE_SCENARIO_NAME'])}")
+    hub = scenario_hub()
     hub.wait_until_up()
     return hub
 

@@ -1,11 +1,11 @@
 """What an operator would check on a host converged with the docker role."""
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.support.scenario import run_playbook
 
 testinfra_hosts = ["ansible://all"]
 
@@ -62,7 +62,5 @@ rm -rf "$ctx"
 
 def test_upstream_repository_configuration():
     """Docker's repository is unreachable here: the playbook checks the sources file the role writes."""
-    subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(SCENARIO / "upstream_repository.yml")],
-        check=True,
-    )
+    result = run_playbook(str(SCENARIO / "upstream_repository.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr

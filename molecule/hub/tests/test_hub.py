@@ -1,19 +1,16 @@
 """A JupyterHub host as its users and operators meet it: logins, admin rights, restarts."""
 
-import json
-import os
-import subprocess
-
 import pytest
 
-from tests.support.hub import Hub, container_address
+from tests.support.hub import Hub
+from tests.support.scenario import run_playbook, scenario_hub
 
 testinfra_hosts = ["ansible://all"]
 
 
 @pytest.fixture(scope="module")
 def hub() -> Hub:
-    hub = Hub(f"http://{container_address('plasma-' + os.environ['MOLECULE_SCENARIO_NAME'])}")
+    hub = scenario_hub()
     hub.wait_until_up()
     return hub
 
@@ -97,13 +94,7 @@ def test_a_hub_restart_keeps_the_proxy_serving(hub, host):
 def test_a_broken_fragment_never_reaches_the_hub(host):
     """Extra configuration that does not run fails the playbook; the hub keeps its working configuration."""
     before = host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub")
-    result = subprocess.run(
-        [
-            "ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.hub",
-            "-e", json.dumps({"hub_extra_config": "c.JupyterHub.concurrent_spawn_limit = undefined_name\n"}),
-        ],
-        capture_output=True, text=True,
-    )
+    result = run_playbook("plasma.platform.hub", {"hub_extra_config": "c.JupyterHub.concurrent_spawn_limit = undefined_name\n"})
     assert result.returncode != 0
     assert "failed to validate" in result.stdout + result.stderr
     assert "undefined_name" in result.stdout + result.stderr

@@ -5,19 +5,9 @@ stand-in bootstrap.py (a file:// URL) takes GitHub's place for the download step
 it: check mode stops at the installer call, which is what this test can honestly cover here.
 """
 
-import json
-import os
-import subprocess
+from tests.support.scenario import run_playbook
 
 testinfra_hosts = ["ansible://all"]
-
-
-def run_hub_role_in_check_mode(extra_vars: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.hub", "--check", "--diff",
-         "-e", json.dumps(extra_vars)],
-        capture_output=True, text=True,
-    )
 
 
 def task_result(output: str, task: str) -> str:
@@ -29,12 +19,15 @@ def task_result(output: str, task: str) -> str:
 def test_tljh_install_is_planned_up_to_the_installer(host):
     stand_in = "/root/bootstrap-stand-in.py"
     host.run_expect([0], f"echo \"raise SystemExit('a stand-in for GitHub: never run')\" > {stand_in}")
-    result = run_hub_role_in_check_mode(
+    result = run_playbook(
+        "plasma.platform.hub",
         {
             "hub_distribution": "tljh",
             "hub_tljh_bootstrap_url": f"file://{stand_in}",
             "hub_tljh_bootstrap_pip_spec": "git+https://example.invalid/tljh.git@2.0.0",
-        }
+        },
+        "--check",
+        "--diff",
     )
     output = result.stdout
     assert result.returncode == 0, output + result.stderr

@@ -1,17 +1,12 @@
 """HTTPS with an operator's certificate (this file runs last: it switches HTTPS on, then off again)."""
 
-import json
-import os
-import subprocess
+from tests.support.scenario import run_playbook
 
 testinfra_hosts = ["ansible://all"]
 
 
 def converge_hub(extra_vars: dict) -> None:
-    result = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.hub", "-e", json.dumps(extra_vars)],
-        capture_output=True, text=True,
-    )
+    result = run_playbook("plasma.platform.hub", extra_vars)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

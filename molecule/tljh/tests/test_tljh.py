@@ -1,8 +1,6 @@
 """TLJH installed by its official installer and configured by the collection's fragments."""
 
-import os
-
-from tests.support.hub import Hub, container_address
+from tests.support.scenario import scenario_hub
 
 testinfra_hosts = ["ansible://all"]
 
@@ -25,7 +23,7 @@ def test_our_fragments_are_loaded_last_by_tljh(host):
 
 
 def test_login_through_tljh_proxy(host):
-    hub = Hub(f"http://{container_address('plasma-' + os.environ['MOLECULE_SCENARIO_NAME'])}")
+    hub = scenario_hub()
     hub.wait_until_up(timeout=120)
     _, answer = hub.login("alice", "alice-pass")
     assert answer.status_code == 302
