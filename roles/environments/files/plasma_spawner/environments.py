@@ -1,0 +1,127 @@
+# Copyright (c) 2026, plasma.platform maintainers
+# BSD 3-Clause License (see LICENSE)
+"""What the spawner decides before Docker is asked anything: pure functions over the
+environments list and the host's account database, each refusal a message for the user."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import stat
+from dataclasses import dataclass
+from typing import Sequence
+
+from tornado import web
+
+# The forms roles/environments accepts: a number of bytes, or with a K/M/G/T suffix in either case.
+_MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([KMGT]?)$", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def memory_bytes(limit: str | int | None) -> int | None:
+    """A memory limit as bytes: '512m', '1G', '1.5g' and '1073741824' all work (None: no limit)."""
+    if limit is None or isinstance(limit, int):
+        return limit
+    match = _MEMORY.match(str(limit).strip())
+    if not match:
+        raise ValueError(f"memory limit {limit!r} is not a number of bytes with an optional K, M, G or T suffix")
+    number, unit = match.groups()
+    return int(float(number) * _UNITS[unit.upper()])
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One entry of environments_list, as the hub configuration passes it (folder computed at deploy time)."""
+
+    display_name: str
+    image: str
+    folder: str
+    mem_limit: int | None = None
+    cpu_limit: float | None = None
+
+    @classmethod
+    def from_config(cls, entry: dict) -> Environment:
+        return cls(
+            display_name=entry["display_name"],
+            image=entry["image"],
+            folder=entry["folder"],
+            mem_limit=memory_bytes(entry.get("mem_limit")),
+            cpu_limit=None if entry.get("cpu_limit") is None else float(entry["cpu_limit"]),
+        )
+
+
+def choose_environment(environments: Sequence[Environment], choice: str | None) -> Environment:
+    """The environment a user asked for by display name (the first one when they did not choose)."""
+    if not environments:
+        raise web.HTTPError(503, "No environment is configured on this server yet; please tell an administrator.")
+    if choice is None:
+        return environments[0]
+    for environment in environments:
+        if environment.display_name == choice:
+            return environment
+    names = ", ".join(environment.display_name for environment in environments)
+    raise web.HTTPError(400, f"{choice!r} is not one of this server's environments: {names}")
+
+
+def host_account(name: str) -> pwd.struct_passwd:
+    """The user's host account, read afresh: a uid changed since the last start is followed."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise web.HTTPError(500, f"There is no host account for {name}; please tell an administrator.") from None
+
+
+def check_home(name: str, home: str) -> None:
+    """Refuse a missing home: Docker would create it as root."""
+    try:
+        info = os.lstat(home)
+    except FileNotFoundError:
+        info = None
+    if info is None or not stat.S_ISDIR(info.st_mode):
+        raise web.HTTPError(500, f"The home folder {home} of {name} does not exist on the host; please tell an administrator.")
+
+
+def check_environment_folder(home: str, environment: Environment) -> None:
+    """Refuse an environment folder the container would refuse too, with the reason for the user."""
+    path = os.path.join(home, environment.folder)
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return  # created by the container, as the user
+    if stat.S_ISLNK(info.st_mode):
+        reason = "is a symbolic link"
+    elif not stat.S_ISDIR(info.st_mode):
+        reason = "is not a folder"
+    else:
+        return
+    raise web.HTTPError(
+        409,
+        f"The folder {path} of the environment {environment.display_name!r} {reason}, so it cannot be used: "
+        "rename or remove it, then start again.",
+    )
+
+
+def host_groups(account: pwd.struct_passwd) -> list[tuple[str, int]]:
+    """The account's groups as `id` shows them on the host: (name, gid), the primary group first."""
+    gids = [account.pw_gid] + [gid for gid in os.getgrouplist(account.pw_name, account.pw_gid) if gid != account.pw_gid]
+    groups = []
+    for gid in dict.fromkeys(gids):
+        try:
+            groups.append((grp.getgrgid(gid).gr_name, gid))
+        except KeyError:
+            groups.append((str(gid), gid))  # a gid without a name, as `id` shows it
+    return groups
+
+
+def container_environment(environment: Environment, image_id: str, groups: list[tuple[str, int]]) -> dict[str, str]:
+    """What the entrypoint needs beyond SystemUserSpawner's NB_USER/NB_UID/NB_GID/HOME."""
+    return {
+        "PLASMA_ENVIRONMENT_FOLDER": environment.folder,
+        # The image's id tells the entrypoint whether this image's bundled files were copied already.
+        "PLASMA_BUNDLE_ID": image_id,
+        # One name:gid a line, the primary group first, so that `id` inside matches `id` on the host
+        # (a line, not a word: directory-fed group names may contain spaces; none contains ':').
+        "PLASMA_GROUPS": "\n".join(f"{name}:{gid}" for name, gid in groups),
+    }

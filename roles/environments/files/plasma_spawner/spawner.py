@@ -1,0 +1,118 @@
+# Copyright (c) 2026, plasma.platform maintainers
+# BSD 3-Clause License (see LICENSE)
+"""The hub's spawner: a container per user, from one of the declared environments, running as the
+user's own host account, with the home, an environment folder and read-only shared data."""
+
+from __future__ import annotations
+
+import docker.errors
+from dockerspawner import SystemUserSpawner
+from tornado import web
+from traitlets import Dict, List, Unicode, default
+
+from .environments import (
+    Environment,
+    check_environment_folder,
+    check_home,
+    choose_environment,
+    container_environment,
+    host_account,
+    host_groups,
+)
+
+# Where the host's entrypoint script appears in every user container.
+ENTRYPOINT_IN_CONTAINER = "/opt/plasma/entrypoint.sh"
+
+
+class PlasmaSpawner(SystemUserSpawner):
+    """SystemUserSpawner with an allow-list of environments, checks that give users a clear
+    message instead of a broken container, and the entrypoint that names the user and copies
+    the image's bundled files."""
+
+    environments = List(
+        Dict(),
+        config=True,
+        help="The environments, in the order of the spawn page: dicts with display_name, image, folder, "
+        "and optionally mem_limit and cpu_limit.",
+    )
+    entrypoint_path = Unicode(
+        "/usr/local/lib/plasma-platform/entrypoint.sh",
+        config=True,
+        help="The entrypoint script on the host, mounted read-only into every user container.",
+    )
+    shared_data_path = Unicode(
+        "/srv/data", config=True, help="The host folder mounted read-only at /srv/data in every user container."
+    )
+
+    @property
+    def environment_list(self) -> list[Environment]:
+        return [Environment.from_config(entry) for entry in self.environments]
+
+    # The spawn form lists the display names; anything else is refused, from the form and the REST API alike.
+    @default("allowed_images")
+    def _default_allowed_images(self) -> dict[str, str]:
+        return {environment.display_name: environment.image for environment in self.environment_list}
+
+    @default("image")
+    def _default_image(self) -> str:
+        return self.environments[0]["image"] if self.environments else ""
+
+    # Images are pre-pulled at provisioning time; a missing one is reported to the user at once.
+    @default("pull_policy")
+    def _default_pull_policy(self) -> str:
+        return "never"
+
+    @default("remove")
+    def _default_remove(self) -> bool:
+        return True
+
+    @default("cmd")
+    def _default_cmd(self) -> list[str]:
+        return ["jupyterhub-singleuser"]
+
+    # Only the entrypoint's first instant runs as root: it names the user, then drops to the user.
+    @default("run_as_root")
+    def _default_run_as_root(self) -> bool:
+        return True
+
+    @default("extra_create_kwargs")
+    def _default_extra_create_kwargs(self) -> dict:
+        return {"entrypoint": ["/bin/sh", ENTRYPOINT_IN_CONTAINER]}
+
+    @default("extra_host_config")
+    def _default_extra_host_config(self) -> dict:
+        return {"init": True}
+
+    @default("volumes")
+    def _default_volumes(self) -> dict:
+        return {self.entrypoint_path: {"bind": ENTRYPOINT_IN_CONTAINER, "mode": "ro"}}
+
+    @default("read_only_volumes")
+    def _default_read_only_volumes(self) -> dict:
+        return {self.shared_data_path: "/srv/data"}
+
+    async def start(self):
+        """Check what Docker would get wrong, give the container its environment's settings, start it."""
+        environment = choose_environment(self.environment_list, self.user_options.get("image"))
+        account = host_account(self.user.name)
+        check_home(self.user.name, account.pw_dir)
+        check_environment_folder(account.pw_dir, environment)
+        image_id = await self._image_id(environment)
+        # Read afresh at every start: the hub's stored state may hold the ids of an earlier account.
+        self.user_id, self.group_id = account.pw_uid, account.pw_gid
+        self.host_homedir_format_string = self.image_homedir_format_string = account.pw_dir.replace("{", "{{").replace("}", "}}")
+        self.environment = {**self.environment, **container_environment(environment, image_id, host_groups(account))}
+        self.mem_limit = environment.mem_limit
+        self.cpu_limit = environment.cpu_limit
+        return await super().start()
+
+    async def _image_id(self, environment: Environment) -> str:
+        try:
+            image = await self.docker("inspect_image", environment.image)
+        except docker.errors.ImageNotFound:
+            raise web.HTTPError(
+                503,
+                f"The environment {environment.display_name!r} is not available on this server yet "
+                f"(image {environment.image} is missing); please tell an administrator.",
+            ) from None
+        return image["Id"]

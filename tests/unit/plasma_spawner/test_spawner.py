@@ -1,0 +1,124 @@
+"""PlasmaSpawner as the hub configures it: what the configuration fragment sets becomes the
+container's settings, and every refusal that needs no Docker happens before Docker is asked."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from tornado import web
+from traitlets.config import Config
+
+import plasma_spawner
+from plasma_spawner import PlasmaSpawner
+
+ROOT = Path(__file__).resolve().parents[3]
+ENVIRONMENTS = [
+    {"display_name": "Python", "image": "example/python:1", "folder": "example-python-1", "mem_limit": "512m"},
+    {"display_name": "R", "image": "example/r:2", "folder": "example-r-2", "cpu_limit": 1.5},
+]
+
+
+def spawner(username: str = "bob", **settings) -> PlasmaSpawner:
+    """A spawner configured the way 30-plasma-spawner.py configures it."""
+    config = Config()
+    config.PlasmaSpawner.environments = ENVIRONMENTS
+    config.PlasmaSpawner.entrypoint_path = "/usr/local/lib/plasma-platform/entrypoint.sh"
+    config.PlasmaSpawner.shared_data_path = "/srv/shared"
+    for name, value in settings.items():
+        setattr(config.PlasmaSpawner, name, value)
+    user = SimpleNamespace(name=username, escaped_name=username, url=f"/user/{username}/", id=1, orm_user=None, server=None)
+    return PlasmaSpawner(config=config, user=user)
+
+
+def start_refusal(server: PlasmaSpawner, choice: str | None) -> web.HTTPError:
+    server.user_options = {} if choice is None else {"image": choice}
+    with pytest.raises(web.HTTPError) as raised:
+        asyncio.run(server.start())
+    return raised.value
+
+
+def test_the_spawn_form_offers_exactly_the_environments():
+    server = spawner()
+    assert server.allowed_images == {"Python": "example/python:1", "R": "example/r:2"}
+    assert server.image == "example/python:1"
+
+
+def test_the_container_runs_our_entrypoint_as_root_only_to_drop_to_the_user():
+    server = spawner()
+    assert server.extra_create_kwargs == {"entrypoint": ["/bin/sh", "/opt/plasma/entrypoint.sh"]}
+    assert server.run_as_root is True
+    assert server.cmd == ["jupyterhub-singleuser"]
+    assert server.extra_host_config == {"init": True}
+
+
+def test_images_are_never_pulled_at_start_and_containers_are_removed_when_stopped():
+    server = spawner()
+    assert server.pull_policy == "never"
+    assert server.remove is True
+
+
+def test_the_entrypoint_and_shared_data_are_mounted_read_only_and_the_home_at_its_own_path():
+    binds = spawner().volume_binds
+    assert binds["/usr/local/lib/plasma-platform/entrypoint.sh"] == {"bind": "/opt/plasma/entrypoint.sh", "mode": "ro"}
+    assert binds["/srv/shared"] == {"bind": "/srv/data", "mode": "ro"}
+    assert binds["/home/bob"] == {"bind": "/home/bob", "ro": False}
+
+
+def test_the_operators_own_dockerspawner_settings_still_apply():
+    config = Config()
+    config.PlasmaSpawner.environments = ENVIRONMENTS
+    config.DockerSpawner.network_name = "plasma-users"
+    config.SystemUserSpawner.pull_policy = "ifnotpresent"
+    server = PlasmaSpawner(config=config, user=SimpleNamespace(name="bob"))
+    assert server.network_name == "plasma-users"
+    assert server.pull_policy == "ifnotpresent"
+
+
+@pytest.mark.parametrize("limit", ["512m", "512M", "1g", "1.5G", "1073741824"])
+def test_every_accepted_memory_limit_is_accepted_by_the_spawner(limit):
+    environments = [{**ENVIRONMENTS[0], "mem_limit": limit}]
+    server = spawner(environments=environments)
+    server.mem_limit = server.environment_list[0].mem_limit  # what start() does; the trait validates it
+    assert server.mem_limit > 0
+
+
+def test_a_refused_choice_is_refused_before_anything_else():
+    error = start_refusal(spawner("no-such-account-here"), "example/r:2")
+    assert error.status_code == 400
+    assert error.log_message == "'example/r:2' is not one of this server's environments: Python, R"
+
+
+def test_no_environments_configured_is_a_clear_503():
+    assert start_refusal(spawner(environments=[]), None).status_code == 503
+
+
+def test_a_user_without_a_host_account_is_refused_before_docker():
+    error = start_refusal(spawner("no-such-account-here"), "Python")
+    assert error.status_code == 500
+    assert "There is no host account for no-such-account-here" in error.log_message
+
+
+def test_a_user_whose_home_is_missing_is_refused_before_docker():
+    # Debian's "nobody" has the home /nonexistent: Docker would create it, as root.
+    error = start_refusal(spawner("nobody"), None)
+    assert error.status_code == 500
+    assert error.log_message == "The home folder /nonexistent of nobody does not exist on the host; please tell an administrator."
+
+
+def test_the_package_is_versioned_with_the_collection():
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    assert plasma_spawner.__version__ == galaxy["version"]
+
+
+def test_the_unit_tests_use_the_hub_roles_jupyterhub_and_dockerspawner():
+    defaults = yaml.safe_load((ROOT / "roles/hub/defaults/main.yml").read_text())
+    lines = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    pinned = dict(line.split("==") for line in lines if "==" in line and not line.startswith("#"))
+    for requirement in defaults["hub_python_packages"]:
+        name, version = requirement.split("==")
+        if name in ("jupyterhub", "dockerspawner"):
+            assert pinned[name] == version, name
