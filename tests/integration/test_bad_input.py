@@ -16,7 +16,7 @@ import pytest
 HASH = "$6$plasmatest$QSlYCnxDGLC7FJIzGMwjJFcw1wq.yNop4KaBQeThMYoxX6cE7vRZ6dHDQuIU2vFWsaaKDXzZClrhQ9Dx/f8yv1"
 
 
-def run(playbook: str, extra_vars: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+def run(playbook: str, extra_vars: dict, tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
     if not playbook.startswith("plasma."):
         path = tmp_path / "play.yml"
         path.write_text(f"- hosts: localhost\n  gather_facts: true\n  roles:\n    - role: plasma.platform.{playbook}\n")
@@ -24,7 +24,7 @@ def run(playbook: str, extra_vars: dict, tmp_path: Path) -> subprocess.Completed
     return subprocess.run(
         [
             "ansible-playbook", "-i", "localhost,", "-c", "local", "--check",
-            "-e", f"ansible_python_interpreter={sys.executable}", "-e", json.dumps(extra_vars), playbook,
+            "-e", f"ansible_python_interpreter={sys.executable}", "-e", json.dumps(extra_vars), *options, playbook,
         ],
         capture_output=True, text=True, cwd=tmp_path,
     )
@@ -44,7 +44,9 @@ CASES = [
     ("docker", {"docker_sorce": "upstream"}, "Unknown option(s) for the docker role: docker_sorce"),
     ("users", {"users_list": [{"name": "a/b", "password": HASH}]}, 'invalid account name(s) "a/b"'),
     ("users", {"users_list": [{"name": "-rf", "password": HASH}]}, 'invalid account name(s) "-rf"'),
-    ("users", {"users_list": [{"name": "Alice", "password": HASH}]}, 'invalid account name(s) "Alice"'),
+    ("users", {"users_list": [{"name": "Alice.Smith", "password": HASH}]},
+     'JupyterHub turns every login name into lower case, so such an account could never log in to the hub; use "alice.smith"'),
+    ("users", {"users_list": [{"name": ".hidden", "password": HASH}]}, 'invalid account name(s) ".hidden"'),
     ("users", {"users_list": [{"name": "a" * 33, "password": HASH}]}, "at most 32 characters"),
     ("users", {"users_list": [{"name": "bob"}, {"name": "bob"}]}, "each name may appear once; repeated: bob"),
     ("users", {"users_list": [{"name": "bob", "state": "gone"}]}, "state"),
@@ -76,6 +78,15 @@ def test_a_role_refuses_bad_input(tmp_path, role, extra_vars, message):
     assert_refused(result, message)
     # Nothing but validation ran.
     assert "Gather installed packages" not in result.stdout and "Create the accounts" not in result.stdout
+
+
+def test_account_names_as_directories_hand_them_out_pass_validation(tmp_path):
+    names = ["first.last", "j.doe2", "j_doe", "svc-backup", "_build"]
+    users = [{"name": name, "password": HASH} for name in names]
+    # Only the validation (tagged always) runs: no tag selects the rest.
+    result = run("users", {"users_list": users}, tmp_path, "--tags", "validation-only")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Reject account names that are not valid POSIX names" in result.stdout
 
 
 def test_a_plain_password_is_refused_without_being_printed(tmp_path):

@@ -50,9 +50,10 @@ def test_log_in_choose_an_environment_and_see_its_files(browser):
         browser.find_element(By.ID, "password_input").send_keys("alice-pass")
         browser.find_element(By.ID, "login_submit").click()
 
-        # The spawn form offers the environments by their display names.
+        # The spawn form offers the environments by their display names, in the inventory's order.
         select = Select(wait.until(expected_conditions.presence_of_element_located((By.NAME, "image"))))
-        assert [option.text for option in select.options] == ["Environment A", "Environment B"]
+        offered = [option.text for option in select.options]
+        assert offered == ["Environment A", "Environment B", "Docker Stacks layout", "repo2docker layout"]
         select.select_by_visible_text("Environment B")
         browser.find_element(By.CSS_SELECTOR, "form#spawn_form [type=submit]").click()
 
