@@ -5,7 +5,8 @@ the collection's entrypoint against the common recipe, side by side in one run, 
 
 The recipe (what deployments commonly run on every start, as root):
     cp -r --no-clobber /home/jovyan/* "$folder" && chown -R "$uid:$gid" "$folder"
-Ours: roles/environments/files/entrypoint.sh, which copies as the user with cp --update=none.
+Ours: roles/environments/files/entrypoint.sh: root reads the bundle into a tar stream, the user
+writes it out with tar --skip-old-files, once per image.
 
 Both run inside one container of the Debian test base image, with the bundle at /home/jovyan
 and a home whose environment folder already holds the user's own files. "first start": the

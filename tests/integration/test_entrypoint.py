@@ -140,3 +140,10 @@ def test_a_symlinked_environment_folder_is_refused(image, home, tmp_path):
     assert result.returncode != 0
     assert "is a symlink: refusing to use it" in result.stderr
     assert not any(elsewhere.iterdir())
+
+
+def test_groups_that_are_not_name_gid_lines_are_refused(home):
+    result = start("plasma-env-stacks:test", home, "true", groups=[("first.last", GID), ("wheel", 0)])
+    assert result.returncode != 0
+    assert "PLASMA_GROUPS: 'wheel:0' is not a name:gid line with a non-root gid" in result.stderr
+    assert not (home / FOLDER).exists()

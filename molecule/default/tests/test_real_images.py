@@ -89,6 +89,28 @@ def test_id_in_the_container_is_id_on_the_host_and_the_limit_holds(host, first_l
     first_last.stop()
 
 
+def test_a_broken_environment_folder_is_explained_to_the_user(host, first_last):
+    folder = f"/home/{USER}/localhost-5000-plasma-env-a-1.0"
+    host.run_expect([0], f"sudo -u {USER} ln -s /tmp {folder}")
+    try:
+        response = first_last.start("Environment A")
+        assert response.status_code == 409, response.text
+        assert f"The folder {folder} of the environment 'Environment A' is a symbolic link" in response.json()["message"]
+    finally:
+        host.run_expect([0], f"rm {folder}")
+
+
+def test_a_renumbered_account_starts_with_its_new_uid(host, first_last):
+    """The hub keeps the uid of the last start in its state; the host's current one must win."""
+    first_last.start("repo2docker layout")
+    first_last.stop()
+    host.run_expect([0], f"usermod -u 4242 {USER}")  # also gives the home's files to the new uid
+    first_last.start("repo2docker layout")
+    assert in_container(host, "id -u") == "4242"
+    assert host.file(f"/home/{USER}/{ENVIRONMENTS['repo2docker layout'][0]}/README.md").uid == 4242
+    first_last.stop()
+
+
 def test_a_removed_account_is_archived_under_its_name(host, first_last):
     run = run_playbook("plasma.platform.users", {"users_list": [{"name": USER, "state": "absent"}]})
     assert run.returncode == 0, run.stdout + run.stderr

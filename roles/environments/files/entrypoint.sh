@@ -46,34 +46,49 @@ for tool in setpriv tar awk; do
 done
 
 # The numeric gids of every group, for setgroups(2); each line must be name:gid.
-gids="$(printf '%s\n' "$groups" | awk -F: '
-  NF < 2 || $NF !~ /^[0-9]+$/ || $NF == 0 { bad = 1 }
-  { list = list (NR > 1 ? "," : "") $NF }
-  END { if (bad || NR == 0) exit 1; print list }')" || die "PLASMA_GROUPS must be name:gid lines with non-root gids"
+# (Shell builtins only, like most of this script: every process started here delays each start.)
+gids=""
+while IFS= read -r line; do
+  name="${line%:*}" gid="${line##*:}"
+  case "$line" in *:*) ;; *) name="" ;; esac
+  case "$gid" in "" | *[!0-9]* | 0) name="" ;; esac
+  [ -n "$name" ] || die "PLASMA_GROUPS: '$line' is not a name:gid line with a non-root gid"
+  gids="${gids:+$gids,}$gid"
+done <<EOF
+$groups
+EOF
 
 as_user() { setpriv --reuid="$NB_UID" --regid="$NB_GID" --groups="$gids" -- "$@"; }
 
-# Put our lines first in an account file and drop any other line with one of their names
-# (compared as strings), so that the user's uid and gids resolve to the host's names before
-# any image account with the same id, such as jovyan.
-name_ids() {
-  file="$1" lines="$2"
-  PLASMA_LINES="$lines" awk -F: '
-    BEGIN { count = split(ENVIRON["PLASMA_LINES"], ours, "\n")
-            for (i = 1; i <= count; i++) { split(ours[i], field, ":"); taken[field[1]] = 1; print ours[i] } }
-    !($1 in taken)' "$file" > "$file.plasma" \
-    && cat "$file.plasma" > "$file" && rm -f "$file.plasma" \
-    || log "warning: could not name $NB_USER and their groups in $file (read-only image?)"
-}
-name_ids /etc/passwd "$NB_USER:x:$NB_UID:$NB_GID::$HOME:/bin/sh"
-name_ids /etc/group "$(printf '%s\n' "$groups" | NB_USER="$NB_USER" awk -F: '{ print $1 ":x:" $NF ":" ENVIRON["NB_USER"] }')"
+# Put the user's line first in /etc/passwd and their groups' lines first in /etc/group, and drop
+# any other line with one of those names (compared as strings), so that the user's uid and gids
+# resolve to the host's names before any image account with the same id, such as jovyan.
+PLASMA_GROUPS="$groups" awk '
+  function rewrite(path, ours, count,    i, field, taken, kept, kept_count, line) {
+    for (i = 1; i <= count; i++) { split(ours[i], field, ":"); taken[field[1]] = 1 }
+    while ((getline line < path) > 0) { split(line, field, ":"); if (!(field[1] in taken)) kept[++kept_count] = line }
+    close(path)
+    for (i = 1; i <= count; i++) print ours[i] > path
+    for (i = 1; i <= kept_count; i++) print kept[i] > path
+    close(path)
+  }
+  BEGIN {
+    user = ENVIRON["NB_USER"]
+    passwd[1] = user ":x:" ENVIRON["NB_UID"] ":" ENVIRON["NB_GID"] "::" ENVIRON["HOME"] ":/bin/sh"
+    count = split(ENVIRON["PLASMA_GROUPS"], lines, "\n")
+    for (i = 1; i <= count; i++) {
+      name = lines[i]; sub(/:[^:]*$/, "", name); gid = lines[i]; sub(/.*:/, "", gid)
+      group[i] = name ":x:" gid ":" user
+    }
+    rewrite("/etc/passwd", passwd, 1)
+    rewrite("/etc/group", group, count)
+  }' || log "warning: could not name $NB_USER and their groups in /etc/passwd and /etc/group (read-only image?)"
 
 [ -L "$HOME" ] && die "$HOME is a symlink: refusing to use it"
 [ -d "$HOME" ] || die "$HOME does not exist: the user's home is missing on the host"
 target="$HOME/$folder"
 [ -L "$target" ] && die "$target is a symlink: refusing to use it as the environment folder"
-as_user mkdir -p "$target" || die "cannot create $target as $NB_USER"
-[ -d "$target" ] || die "$target exists and is not a folder"
+[ -d "$target" ] || as_user mkdir "$target" || die "cannot create $target as $NB_USER"
 
 # Root reads the image's bundled files (real images keep /home/jovyan private to jovyan and
 # its group); the user writes them, so they end up owned by the user and nothing is ever
