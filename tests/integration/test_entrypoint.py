@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from plasma_spawner.spawner import ENTRYPOINT_CAPABILITIES
+
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "roles" / "environments" / "files" / "entrypoint.sh"
 UID, GID = 1234, 2345
@@ -30,8 +32,11 @@ def start(image: str, home: Path, command: str, user: str = "first.last", groups
         "PLASMA_ENVIRONMENT_FOLDER": FOLDER, "PLASMA_BUNDLE_ID": BUNDLE_ID,
         "PLASMA_GROUPS": "\n".join(f"{name}:{gid}" for name, gid in groups),
     }
+    # The container's privileges as PlasmaSpawner sets them.
     arguments = ["docker", "run", "--rm", "--init", "--user", "0", "--entrypoint", "/bin/sh",
-                 "-v", f"{ENTRYPOINT}:/opt/plasma/entrypoint.sh:ro", "-v", f"{home}:/home/{user}"]
+                 "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
+    arguments += [f"--cap-add={capability}" for capability in ENTRYPOINT_CAPABILITIES]
+    arguments += ["-v", f"{ENTRYPOINT}:/opt/plasma/entrypoint.sh:ro", "-v", f"{home}:/home/{user}"]
     for name, value in environment.items():
         arguments += ["-e", f"{name}={value}"]
     script = f'{prelude}\nexec sh /opt/plasma/entrypoint.sh "$@"'
@@ -115,13 +120,30 @@ def test_id_inside_is_id_on_the_host(image, home):
 
 
 def test_the_server_runs_in_the_folder_as_the_user_with_no_privilege_left(image, home):
-    result = start(image, home, "pwd; grep -E '^(Uid|Gid|CapEff):' /proc/self/status")
+    result = start(image, home, "pwd; grep -E '^(Uid|Gid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"/home/first.last/{FOLDER}"
-    assert lines[1].split()[1:] == [str(UID)] * 4
-    assert lines[2].split()[1:] == [str(GID)] * 4
-    assert lines[3].split()[1] == "0000000000000000"
+    status = {line.split(":")[0]: line.split()[1:] for line in lines[1:]}
+    assert status["Uid"] == [str(UID)] * 4 and status["Gid"] == [str(GID)] * 4
+    for capabilities in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert status[capabilities] == ["0000000000000000"], capabilities
+    assert status["NoNewPrivs"] == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "refusal"),
+    [
+        ("sudo -n id -u", "sudo: "),  # a sudo rule for everyone
+        ("setuid-id -u", str(UID)),  # a setuid-root program runs as the user
+        ("setuid-capable-python -c 'import os; os.setuid(0)'", "Operation not permitted"),  # a file capability
+    ],
+)
+def test_the_ways_to_root_an_image_may_hold_do_not_work(home, attempt, refusal):
+    result = start("plasma-env-stacks:test", home, f"{attempt} 2>&1; echo exit=$?")
+    assert result.returncode == 0, result.stderr
+    assert refusal in result.stdout, result.stdout
+    assert "\n0\n" not in f"\n{result.stdout}", result.stdout
 
 
 def test_names_are_data_not_patterns(home):

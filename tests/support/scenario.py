@@ -20,3 +20,17 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, *options: str) -
     if extra_vars is not None:
         command += ["-e", json.dumps(extra_vars)]
     return subprocess.run(command, capture_output=True, text=True)
+
+
+def inventory_vars() -> dict:
+    """The test host's variables as the scenario's inventory sets them."""
+    output = subprocess.run(
+        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", "plasma-" + os.environ["MOLECULE_SCENARIO_NAME"]],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(output)
+
+
+def users_list_with(name: str, **changes) -> list[dict]:
+    """The inventory's users_list with one account's entry changed (the rest as provisioned)."""
+    return [{**user, **changes} if user["name"] == name else user for user in inventory_vars()["users_list"]]

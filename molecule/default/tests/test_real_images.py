@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.hub import Hub, UserServer
-from tests.support.scenario import run_playbook, scenario_hub
+from tests.support.scenario import run_playbook, scenario_hub, users_list_with
 
 testinfra_hosts = ["ansible://all"]
 
@@ -112,7 +112,7 @@ def test_a_renumbered_account_starts_with_its_new_uid(host, first_last):
 
 
 def test_a_removed_account_is_archived_under_its_name(host, first_last):
-    run = run_playbook("plasma.platform.users", {"users_list": [{"name": USER, "state": "absent"}]})
+    run = run_playbook("plasma.platform.users", {"users_list": users_list_with(USER, state="absent")})
     assert run.returncode == 0, run.stdout + run.stderr
     assert not host.user(USER).exists and not host.file(f"/home/{USER}").exists
     archives = host.check_output(f"ls /var/backups/plasma-users | grep -F '{USER}-'").split()

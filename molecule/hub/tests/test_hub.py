@@ -67,6 +67,12 @@ def test_groups(host):
     assert "jupyterhub-users" not in host.user("mallory").groups
 
 
+def test_a_hub_admin_is_not_host_root(host):
+    assert "jupyterhub-admins" in host.user("alice").groups
+    assert not host.file("/etc/sudoers.d/jupyterhub-admins").exists
+    assert host.run("sudo -u alice sudo -n true").rc != 0
+
+
 def test_a_removed_account_is_archived_first(host):
     assert not host.user("gone").exists
     assert not host.file("/home/gone").exists

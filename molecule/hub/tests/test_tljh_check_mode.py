@@ -19,6 +19,8 @@ def task_result(output: str, task: str) -> str:
 def test_tljh_install_is_planned_up_to_the_installer(host):
     stand_in = "/root/bootstrap-stand-in.py"
     host.run_expect([0], f"echo \"raise SystemExit('a stand-in for GitHub: never run')\" > {stand_in}")
+    # What TLJH's installer writes: its admins group (ours too) becomes passwordless root on the host.
+    host.run_expect([0], "echo '%jupyterhub-admins ALL = (ALL) NOPASSWD: ALL' > /etc/sudoers.d/jupyterhub-admins")
     result = run_playbook(
         "plasma.platform.hub",
         {
@@ -37,6 +39,9 @@ def test_tljh_install_is_planned_up_to_the_installer(host):
     # ...and would write TLJH's config.yaml with our keys.
     assert "https:\n+  enabled: false" in output.replace("\r", "")
     assert "cull:\n+    enabled: true\n+    timeout: 1800" in output.replace("\r", "")
+    # ...and would take TLJH's sudo rule away: hub admins are not host root by default.
+    assert task_result(output, "Keep hub admins from being host root").startswith("changed:")
+    host.run_expect([0], "rm /etc/sudoers.d/jupyterhub-admins")
 
 
 def test_the_venv_host_is_unchanged_by_the_check(host):

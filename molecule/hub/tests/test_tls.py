@@ -17,8 +17,13 @@ def test_the_proxy_serves_the_operators_certificate(host):
         "-keyout /etc/ssl/private/plasma-test.key -out /etc/ssl/certs/plasma-test.crt",
     )
     host.run_expect([0], "chmod 600 /etc/ssl/private/plasma-test.key")
+    since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    host.run_expect([0], "sleep 1")
     converge_hub({"hub_https_certificate": "/etc/ssl/certs/plasma-test.crt", "hub_https_key": "/etc/ssl/private/plasma-test.key"})
     try:
+        # The proxy restarted for its certificate, and the hub once with it (not a second time).
+        starts = host.check_output(f"journalctl -u jupyterhub --since '{since}' -o cat | grep -c '^Started' || true")
+        assert starts == "1", host.check_output(f"journalctl -u jupyterhub --since '{since}' -o cat")
         served = host.check_output(
             "openssl s_client -connect 127.0.0.1:443 -servername hub.plasma.test </dev/null 2>/dev/null | openssl x509 -noout -subject"
         )

@@ -1,10 +1,11 @@
 #!/bin/sh
 # plasma.platform: the entrypoint of every user container (mounted read-only from the host).
 #
-# Starts as root, for two things only: give the host user and their groups their names inside
-# the container, and read the image's bundled files whatever their permissions. Everything
-# that writes into the user's files, and the notebook server itself, runs as the user's uid,
-# gid and groups (the same as `id` shows on the host):
+# Starts as root (with only the capabilities the spawner grants for this), for two things only:
+# give the host user and their groups their names inside the container, and read the image's
+# bundled files whatever their permissions. Everything that writes into the user's files, and
+# the notebook server itself, runs as the user's uid, gid and groups (the same as `id` shows on
+# the host), without any capability and unable to gain privileges:
 #   1. $HOME/$PLASMA_ENVIRONMENT_FOLDER is created (refused if it, or $HOME, is a symlink);
 #   2. what the image ships in /home/jovyan is copied there, never overwriting a file the
 #      user has, once per image (PLASMA_BUNDLE_ID, the image's id, is kept in the folder):
@@ -58,7 +59,12 @@ done <<EOF
 $groups
 EOF
 
-as_user() { setpriv --reuid="$NB_UID" --regid="$NB_GID" --groups="$gids" -- "$@"; }
+# The user's ids and groups, no capability left to regain (empty bounding and inheritable sets,
+# ambient ones cleared by the uid change) and no new privileges through setuid files or file
+# capabilities. Only digits and commas: safe to expand unquoted.
+user_privileges="--reuid=$NB_UID --regid=$NB_GID --groups=$gids --bounding-set=-all --inh-caps=-all --no-new-privs"
+# shellcheck disable=SC2086
+as_user() { setpriv $user_privileges -- "$@"; }
 
 # Put the user's line first in /etc/passwd and their groups' lines first in /etc/group, and drop
 # any other line with one of those names (compared as strings), so that the user's uid and gids
@@ -110,4 +116,5 @@ fi
 
 cd "$target"
 log "starting $1 as $NB_USER ($NB_UID:$NB_GID, groups $gids) in $target"
-exec setpriv --reuid="$NB_UID" --regid="$NB_GID" --groups="$gids" -- "$@"
+# shellcheck disable=SC2086
+exec setpriv $user_privileges -- "$@"

@@ -18,6 +18,7 @@ from plasma_spawner.environments import (
     host_account,
     host_groups,
     memory_bytes,
+    read_only_bind_options,
 )
 
 A = Environment(display_name="Python", image="example/python:1", folder="example-python-1")
@@ -166,3 +167,14 @@ def test_the_container_gets_the_folder_the_image_id_and_the_groups_a_line_each()
         "PLASMA_BUNDLE_ID": "sha256:abc",
         "PLASMA_GROUPS": "bob:1001\ndomain users:5000\nplasma-team:2000",
     }
+
+
+@pytest.mark.parametrize(("api_version", "options"), [
+    ("1.41", {"NonRecursive": True}),  # Debian 12's Docker 20.10: mounts below are left out
+    ("1.43", {"NonRecursive": True}),
+    ("1.44", {"ReadOnlyForceRecursive": True}),  # Docker 25 and later: read-only all the way down
+    ("1.45", {"ReadOnlyForceRecursive": True}),
+    ("2.0", {"ReadOnlyForceRecursive": True}),
+])
+def test_nothing_below_a_read_only_bind_is_writable_on_any_engine(api_version, options):
+    assert read_only_bind_options(api_version) == options

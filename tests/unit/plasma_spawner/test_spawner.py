@@ -52,7 +52,20 @@ def test_the_container_runs_our_entrypoint_as_root_only_to_drop_to_the_user():
     assert server.extra_create_kwargs == {"entrypoint": ["/bin/sh", "/opt/plasma/entrypoint.sh"]}
     assert server.run_as_root is True
     assert server.cmd == ["jupyterhub-singleuser"]
-    assert server.extra_host_config == {"init": True}
+    assert server.extra_host_config["init"] is True
+
+
+def test_no_process_in_the_container_can_gain_privileges_and_only_the_entrypoint_needs_any():
+    host_config = spawner().extra_host_config
+    assert host_config["security_opt"] == ["no-new-privileges"]
+    assert host_config["cap_drop"] == ["ALL"]
+    assert sorted(host_config["cap_add"]) == ["DAC_READ_SEARCH", "SETGID", "SETPCAP", "SETUID"]
+
+
+def test_a_docker_restart_does_not_remove_running_servers():
+    server = spawner()
+    assert server.remove is True  # removed when the server stops...
+    assert server.extra_host_config["auto_remove"] is False  # ...but not by the engine when it restarts
 
 
 def test_images_are_never_pulled_at_start_and_containers_are_removed_when_stopped():
@@ -61,11 +74,11 @@ def test_images_are_never_pulled_at_start_and_containers_are_removed_when_stoppe
     assert server.remove is True
 
 
-def test_the_entrypoint_and_shared_data_are_mounted_read_only_and_the_home_at_its_own_path():
+def test_the_entrypoint_is_mounted_read_only_and_the_home_at_its_own_path():
     binds = spawner().volume_binds
     assert binds["/usr/local/lib/plasma-platform/entrypoint.sh"] == {"bind": "/opt/plasma/entrypoint.sh", "mode": "ro"}
-    assert binds["/srv/shared"] == {"bind": "/srv/data", "mode": "ro"}
     assert binds["/home/bob"] == {"bind": "/home/bob", "ro": False}
+    assert "/srv/shared" not in binds  # a mount with bind options instead (test_environments.py)
 
 
 def test_the_operators_own_dockerspawner_settings_still_apply():

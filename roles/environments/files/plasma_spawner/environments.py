@@ -115,6 +115,19 @@ def host_groups(account: pwd.struct_passwd) -> list[tuple[str, int]]:
     return groups
 
 
+# Docker 25 (API 1.44) can make a bind read-only all the way down; older engines only its top.
+RECURSIVE_READ_ONLY_API = (1, 44)
+
+
+def read_only_bind_options(api_version: str) -> dict:
+    """Bind options that leave nothing writable under a read-only bind, on any engine: recursively
+    read-only where the engine can do it, else without the mounts below it (they are not shown)."""
+    major, minor = (int(part) for part in api_version.split(".")[:2])
+    if (major, minor) >= RECURSIVE_READ_ONLY_API:
+        return {"ReadOnlyForceRecursive": True}
+    return {"NonRecursive": True}
+
+
 def container_environment(environment: Environment, image_id: str, groups: list[tuple[str, int]]) -> dict[str, str]:
     """What the entrypoint needs beyond SystemUserSpawner's NB_USER/NB_UID/NB_GID/HOME."""
     return {

@@ -6,6 +6,7 @@ user's own host account, with the home, an environment folder and read-only shar
 from __future__ import annotations
 
 import docker.errors
+from docker.types import Mount
 from dockerspawner import SystemUserSpawner
 from tornado import web
 from traitlets import Dict, List, Unicode, default
@@ -18,10 +19,14 @@ from .environments import (
     container_environment,
     host_account,
     host_groups,
+    read_only_bind_options,
 )
 
 # Where the host's entrypoint script appears in every user container.
 ENTRYPOINT_IN_CONTAINER = "/opt/plasma/entrypoint.sh"
+# All the entrypoint's root phase needs: read the image's private bundle, then become the user
+# (setuid, setgid, setgroups) with an empty bounding set. The user's processes get none of them.
+ENTRYPOINT_CAPABILITIES = ["DAC_READ_SEARCH", "SETGID", "SETUID", "SETPCAP"]
 
 
 class PlasmaSpawner(SystemUserSpawner):
@@ -81,15 +86,27 @@ class PlasmaSpawner(SystemUserSpawner):
 
     @default("extra_host_config")
     def _default_extra_host_config(self) -> dict:
-        return {"init": True}
+        return {
+            "init": True,
+            # No process in the container can gain privileges (setuid files, file capabilities, sudo).
+            "security_opt": ["no-new-privileges"],
+            "cap_drop": ["ALL"],
+            "cap_add": ENTRYPOINT_CAPABILITIES,
+            # DockerSpawner removes the container when the server stops (remove=True); Docker's own
+            # AutoRemove would also remove it when the engine restarts, despite live-restore.
+            "auto_remove": False,
+        }
 
     @default("volumes")
     def _default_volumes(self) -> dict:
         return {self.entrypoint_path: {"bind": ENTRYPOINT_IN_CONTAINER, "mode": "ro"}}
 
-    @default("read_only_volumes")
-    def _default_read_only_volumes(self) -> dict:
-        return {self.shared_data_path: "/srv/data"}
+    @property
+    def mount_binds(self) -> list[Mount]:
+        """The operator's mounts, and the shared data: read-only, with nothing writable below it."""
+        shared_data = Mount(target="/srv/data", source=self.shared_data_path, type="bind", read_only=True)
+        shared_data["BindOptions"] = read_only_bind_options(self.client.api_version)
+        return [*super().mount_binds, shared_data]
 
     async def start(self):
         """Check what Docker would get wrong, give the container its environment's settings, start it."""

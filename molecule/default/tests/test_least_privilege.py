@@ -1,0 +1,152 @@
+"""Least privilege in user containers, and access that ends when an account or an admin flag ends:
+no way back to root inside a server, no reaching another user's container, servers that survive
+a Docker restart, removal and demotion that take effect in the hub at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.hub import Hub, UserServer
+from tests.support.scenario import run_playbook, scenario_hub, users_list_with
+
+testinfra_hosts = ["ansible://all"]
+
+
+@pytest.fixture(scope="module")
+def hub() -> Hub:
+    hub = scenario_hub()
+    hub.wait_until_up()
+    return hub
+
+
+@pytest.fixture(scope="module")
+def servers(hub):
+    """bob in the Docker Stacks layout (sudo and other ways to root inside), alice in environment B."""
+    bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
+    alice = UserServer(hub, "alice", hub.token("alice", "alice-pass"))
+    for server, environment in ((bob, "Docker Stacks layout"), (alice, "Environment B")):
+        response = server.start(environment)
+        assert response.status_code in (201, 202), response.text
+    yield bob, alice
+    bob.stop()
+    alice.stop()
+
+
+def as_user(host, username: str, command: str):
+    """Run a shell command in the user's container, as the user (what their terminal would do)."""
+    return host.run(f"docker exec -u {host.user(username).uid} jupyter-{username} sh -c {command!r}")
+
+
+def server_status(host, username: str) -> dict[str, str]:
+    pid = as_user(host, username, "pgrep -o -f jupyterhub-singleuser").stdout.strip()
+    lines = as_user(host, username, f"cat /proc/{pid}/status").stdout.splitlines()
+    return {line.split(":")[0]: line.split(":", 1)[1].strip() for line in lines if ":" in line}
+
+
+def address(host, username: str) -> str:
+    return host.check_output(
+        f"docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}}{{{{end}}}}' jupyter-{username}"
+    )
+
+
+def answers(server: UserServer) -> bool:
+    return server.contents("").status_code == 200
+
+
+def test_the_server_process_has_no_privileges_and_cannot_gain_any(host, servers):
+    status = server_status(host, "bob")
+    assert status["NoNewPrivs"] == "1"
+    for capabilities in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert status[capabilities] == "0000000000000000", capabilities
+    assert status["Uid"].split() == [str(host.user("bob").uid)] * 4
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    ["sudo -n id -u", "setuid-id -u", "setuid-capable-python -c 'import os; os.setuid(0); print(os.getuid())'"],
+    ids=["sudo rule for everyone", "setuid-root program", "file capability"],
+)
+def test_no_way_to_root_in_the_image_works_for_the_user(host, servers, attempt):
+    # Each works for jovyan in this image without the platform's settings (tests/images/env/Dockerfile).
+    result = as_user(host, "bob", f"{attempt} 2>&1")
+    assert result.stdout.strip().splitlines()[-1] != "0", result.stdout
+    assert result.rc != 0 or result.stdout.strip() == str(host.user("bob").uid), result.stdout
+
+
+def test_a_mount_below_the_shared_data_is_not_writable_in_containers(host, servers):
+    bob, _ = servers
+    bob.stop()
+    host.run_expect([0], "mkdir -p /srv/data/nested && mount -t tmpfs -o mode=1777 plasma-nested /srv/data/nested")
+    try:
+        assert bob.start("Docker Stacks layout").status_code in (201, 202)
+        for user in (str(host.user("bob").uid), "0"):
+            attempt = host.run(f"docker exec -u {user} jupyter-bob touch /srv/data/nested/written-from-a-container")
+            assert attempt.rc != 0, user
+        assert not host.file("/srv/data/nested/written-from-a-container").exists
+    finally:
+        host.run("umount /srv/data/nested")
+
+
+def test_a_users_container_cannot_reach_another_users(host, servers):
+    bob, alice = servers
+    host.run_expect([0], f"docker exec -d -u {host.user('alice').uid} jupyter-alice python3 -m http.server 8765")
+    target = f"http://{address(host, 'alice')}:8765/"
+    probe = f"python3 -c \"import urllib.request; urllib.request.urlopen('{target}', timeout=5)\""
+    for _ in range(30):  # the host (where the hub and the proxy run) reaches it once it listens
+        if host.run(probe).rc == 0:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("alice's web server never answered the host")
+    from_bob = as_user(host, "bob", probe)
+    assert from_bob.rc != 0, from_bob.stdout
+    assert "timed out" in from_bob.stderr or "refused" in from_bob.stderr or "unreachable" in from_bob.stderr, from_bob.stderr
+    assert answers(bob) and answers(alice)  # both still served through the proxy
+
+
+def test_a_docker_restart_keeps_servers_running(host, servers):
+    bob, alice = servers
+    before = {name: host.check_output(f"docker inspect --format '{{{{.Id}}}}' jupyter-{name}") for name in ("bob", "alice")}
+    host.run_expect([0], "systemctl restart docker")
+    deadline = time.monotonic() + 60
+    while not (answers(bob) and answers(alice)):
+        assert time.monotonic() < deadline, "a server did not answer within 60 s of the restart"
+        time.sleep(1)
+    after = {name: host.check_output(f"docker inspect --format '{{{{.Id}}}}' jupyter-{name}") for name in ("bob", "alice")}
+    assert after == before  # the same containers, not new ones
+
+
+def test_removing_an_account_ends_its_access_before_archiving(host, hub):
+    leaver = UserServer(hub, "leaver", hub.token("leaver", "leaver-pass"))
+    assert leaver.start("Environment A").status_code in (201, 202)
+    assert leaver.save("last-words.txt", "written just before the removal\n").status_code in (200, 201)
+    time.sleep(1)
+    run = run_playbook("plasma.platform.users", {"users_list": users_list_with("leaver", state="absent")})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not host.run("docker ps -a --format '{{.Names}}' | grep -x jupyter-leaver").stdout  # the server is gone
+    assert leaver.session.get(f"{hub.base_url}/hub/api/user", timeout=30).status_code == 403  # the token is dead
+    assert leaver.contents("last-words.txt").status_code != 200
+    archive = host.check_output("ls /var/backups/plasma-users | grep '^leaver-'")
+    content = host.check_output(f"tar -xzOf /var/backups/plasma-users/{archive} --wildcards '*/last-words.txt'")
+    assert content == "written just before the removal"
+
+
+def test_taking_admin_away_takes_effect_at_once(host, hub, servers):
+    token = hub.token("alice", "alice-pass")
+    cookie_session, _ = hub.login("alice", "alice-pass")
+    api = hub.api(token)
+    assert api.get(f"{hub.base_url}/hub/api/users", timeout=30).status_code == 200
+    assert cookie_session.get(f"{hub.base_url}/hub/admin", timeout=30).status_code == 200
+    try:
+        run = run_playbook("plasma.platform.users", {"users_list": users_list_with("alice", admin=False)})
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert api.get(f"{hub.base_url}/hub/api/users", timeout=30).status_code == 403
+        assert api.get(f"{hub.base_url}/hub/api/users/bob", timeout=30).status_code in (403, 404)
+        assert cookie_session.get(f"{hub.base_url}/hub/admin", timeout=30).status_code == 403
+        others = api.get(f"{hub.base_url}/user/bob/api/contents/", timeout=30, allow_redirects=False)
+        assert others.status_code != 200
+    finally:
+        restored = run_playbook("plasma.platform.users", {"users_list": users_list_with("alice")})
+        assert restored.returncode == 0, restored.stdout + restored.stderr
