@@ -6,11 +6,14 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: unknown_role_options
 version_added: 0.1.0
-short_description: Name the variables that look like a role's options but are not among them
+short_description: Name the variables that look like a misspelt option of a role
 description:
   - Reads the role's C(meta/argument_specs.yml) and returns every variable in scope whose name starts with
-    the role's prefix (its directory name and C(_)) but which is not an option of the role's C(main) entry point,
-    such as a misspelt C(docker_sorce). argument_specs cannot catch those, since they are not options at all.
+    the role's prefix (its directory name and C(_)), is not an option of the role's C(main) entry point, and is
+    close to one of them (similarity of at least 0.8, as Python's C(difflib) measures it), such as C(docker_sorce)
+    for C(docker_source). argument_specs cannot catch those, since they are not options at all.
+  - Other variables with the same prefix belong to someone else and pass, such as community.docker's connection
+    variables C(docker_host), C(docker_api_version) or C(docker_tls).
 options:
   _terms:
     description: The role's path (C(role_path)).
@@ -30,11 +33,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: The unknown variable names, sorted.
+  description: The misspelt variable names, sorted, each with the option it resembles ("docker_sorce (did you mean docker_source?)").
   type: list
   elements: str
 """
 
+import difflib
 import os
 
 import yaml
@@ -48,5 +52,7 @@ class LookupModule(LookupBase):
             with open(os.path.join(role_path, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
                 known = set(yaml.safe_load(handle)["argument_specs"]["main"]["options"])
             prefix = os.path.basename(os.path.normpath(role_path)) + "_"
-            unknown += sorted(name for name in variables or {} if name.startswith(prefix) and name not in known)
+            for name in sorted(variables or {}):
+                if name.startswith(prefix) and name not in known:
+                    unknown += [f"{name} (did you mean {match}?)" for match in difflib.get_close_matches(name, known, n=1, cutoff=0.8)]
         return unknown

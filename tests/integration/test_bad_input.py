@@ -41,7 +41,8 @@ CASES = [
     ("docker", {"docker_source": "foo"}, "value of docker_source must be one of: distro, upstream, got: foo"),
     ("docker", {"docker_daemon_options": "live-restore"}, "docker_daemon_options"),
     ("docker", {"docker_daemon_options": ["live-restore"]}, "docker_daemon_options"),
-    ("docker", {"docker_sorce": "upstream"}, "Unknown option(s) for the docker role: docker_sorce"),
+    ("docker", {"docker_sorce": "upstream"}, "Unknown option(s) for the docker role: docker_sorce (did you mean docker_source?)"),
+    ("users", {"users_lst": []}, "Unknown option(s) for the users role: users_lst (did you mean users_list?)"),
     ("users", {"users_list": [{"name": "a/b", "password": HASH}]}, 'invalid account name(s) "a/b"'),
     ("users", {"users_list": [{"name": "-rf", "password": HASH}]}, 'invalid account name(s) "-rf"'),
     ("users", {"users_list": [{"name": "Alice.Smith", "password": HASH}]},
@@ -87,6 +88,14 @@ def test_account_names_as_directories_hand_them_out_pass_validation(tmp_path):
     result = run("users", {"users_list": users}, tmp_path, "--tags", "validation-only")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Reject account names that are not valid POSIX names" in result.stdout
+
+
+def test_other_collections_variables_with_our_prefix_pass(tmp_path):
+    """community.docker's connection variables are often set in group_vars: they are not ours to refuse."""
+    others = {"docker_host": "unix:///run/docker.sock", "docker_api_version": "auto", "docker_tls": False, "docker_timeout": 60}
+    result = run("docker", others, tmp_path, "--tags", "validation-only")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Reject unknown docker_* variables" in result.stdout
 
 
 def test_a_plain_password_is_refused_without_being_printed(tmp_path):

@@ -98,7 +98,8 @@ class UserServer:
     def stop(self, timeout: float = 60) -> None:
         self.session.delete(f"{self.api}/server", timeout=60)
         deadline = time.monotonic() + timeout
-        while self.session.get(self.api, timeout=30).json()["servers"]:
+        # Until no server is left (a user removed from the hub has none: 403 or 404).
+        while (user := self.session.get(self.api, timeout=30)).status_code == 200 and user.json()["servers"]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.username}'s server did not stop within {timeout} s")
             time.sleep(1)

@@ -4,6 +4,7 @@ a Docker restart, removal and demotion that take effect in the hub at once."""
 
 from __future__ import annotations
 
+import shlex
 import time
 
 import pytest
@@ -36,11 +37,12 @@ def servers(hub):
 
 def as_user(host, username: str, command: str):
     """Run a shell command in the user's container, as the user (what their terminal would do)."""
-    return host.run(f"docker exec -u {host.user(username).uid} jupyter-{username} sh -c {command!r}")
+    return host.run(f"docker exec -u {host.user(username).uid} jupyter-{username} sh -c {shlex.quote(command)}")
 
 
 def server_status(host, username: str) -> dict[str, str]:
-    pid = as_user(host, username, "pgrep -o -f jupyterhub-singleuser").stdout.strip()
+    # The user's oldest process running it (PID 1, Docker's init, names it in its arguments).
+    pid = as_user(host, username, f"pgrep -u {host.user(username).uid} -o -f jupyterhub-singleuser").stdout.strip()
     lines = as_user(host, username, f"cat /proc/{pid}/status").stdout.splitlines()
     return {line.split(":")[0]: line.split(":", 1)[1].strip() for line in lines if ":" in line}
 
@@ -116,6 +118,14 @@ def test_a_docker_restart_keeps_servers_running(host, servers):
         time.sleep(1)
     after = {name: host.check_output(f"docker inspect --format '{{{{.Id}}}}' jupyter-{name}") for name in ("bob", "alice")}
     assert after == before  # the same containers, not new ones
+
+
+def test_a_server_that_died_can_be_started_again_by_its_user(host, servers):
+    bob, _ = servers
+    host.run_expect([0], "docker kill jupyter-bob")
+    response = bob.start("Docker Stacks layout")  # no admin needed: the hub sees the old one is gone
+    assert response.status_code in (201, 202), response.text
+    assert answers(bob)
 
 
 def test_removing_an_account_ends_its_access_before_archiving(host, hub):

@@ -4,6 +4,8 @@ and its group), started through the hub by an account named the way directories 
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from tests.support.hub import Hub, UserServer
@@ -40,7 +42,7 @@ def container(host) -> str:
 
 def in_container(host, command: str) -> str:
     uid = host.user(USER).uid
-    return host.check_output(f"docker exec -u {uid} {container(host)} sh -c {command!r}")
+    return host.check_output(f"docker exec -u {uid} {container(host)} sh -c {shlex.quote(command)}")
 
 
 def identity(id_output: str) -> tuple[str, str, list[str]]:
