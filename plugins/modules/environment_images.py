@@ -82,7 +82,10 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Nothing is pulled or removed; with O(policy=latest) the registry is still asked for digests.
+    details:
+      - Nothing is pulled or removed; with O(policy=latest) the registry is still asked for digests.
+      - Where the Docker Engine or its Python SDK is not there yet (a fresh host whose engine the same run only
+        plans to install), every image is reported as V(would_pull), with a warning, instead of failing.
   diff_mode:
     support: full
     details: Shows each image's digest before and after (V(absent) when not on the host).
@@ -319,6 +322,16 @@ def prune(module: AnsibleModule, api, managed_before: list[str], wanted: set[str
     return outcomes
 
 
+def exit_without_engine(module: AnsibleModule, specs: list[ImageSpec], why: str) -> None:
+    """Check mode on a host where the Docker role has only planned the engine: every image would be pulled."""
+    module.warn(f"{why}: in check mode, every image is reported as would_pull")
+    outcomes = [Outcome(name=spec.name, action=action_name("pull", True), platform=spec.platform) for spec in specs]
+    result = {"changed": bool(outcomes), "images": [o.as_result() for o in outcomes]}
+    if module._diff:
+        result["diff"] = diff(outcomes)
+    module.exit_json(**result)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -344,11 +357,18 @@ def main() -> None:
     if errors:
         module.fail_json(msg=f"{len(errors)} invalid image(s), nothing was pulled: " + "; ".join(errors), invalid=errors)
     if DOCKER_IMPORT_ERROR is not None:
+        if module.check_mode:
+            exit_without_engine(module, specs, "the Docker SDK for Python is not installed yet")
         module.fail_json(msg=missing_required_lib("docker (Debian: python3-docker)"), exception=str(DOCKER_IMPORT_ERROR))
 
-    api = client_for(module)
     try:
+        api = client_for(module)  # asks the Engine for its API version
         listing = list_local(api)
+    except Exception as error:
+        if module.check_mode:
+            exit_without_engine(module, specs, f"the Docker Engine does not answer ({error})")
+        module.fail_json(msg=f"cannot talk to the Docker Engine: {error}")
+    try:
         with ThreadPoolExecutor(max_workers=module.params["parallel"]) as pool:
             outcomes = list(pool.map(lambda spec: ensure_image(module, api, listing, spec), specs))
         wanted = {str(spec.reference) for spec in specs}

@@ -91,6 +91,19 @@ def test_check_mode_pulls_nothing(images, tmp_path):
     assert not (tmp_path / "state.json").exists()
 
 
+def test_check_mode_on_a_host_without_an_engine_yet_reports_every_image_as_would_pull(tmp_path):
+    """A fresh host in check mode: the docker role has only planned the engine."""
+    images = ["localhost:5000/plasma/env-a:1.0", "example.org/lab/r-env:4.4"]
+    arguments = {"images": images, "docker_host": f"unix://{tmp_path}/no-engine.sock", "state_file": str(tmp_path / "s.json")}
+    checked = run_module(arguments, check=True)
+    assert checked.get("failed") is not True, checked
+    assert checked["changed"] is True
+    assert [(image["name"], image["action"]) for image in checked["images"]] == [(name, "would_pull") for name in images]
+    assert any("every image is reported as would_pull" in warning for warning in checked.get("warnings", []))
+    for_real = run_module(arguments)
+    assert for_real["failed"] is True and "cannot talk to the Docker Engine" in for_real["msg"]
+
+
 def test_invalid_references_fail_before_any_pull(images, tmp_path):
     valid = next(iter(images))
     result = run_module({"images": [valid, "foo bar", "Bad/Name:1"], "state_file": str(tmp_path / "s.json")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 from tests.support.hub import Hub, container_address
@@ -20,6 +21,13 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, *options: str) -
     if extra_vars is not None:
         command += ["-e", json.dumps(extra_vars)]
     return subprocess.run(command, capture_output=True, text=True)
+
+
+def assert_check_mode_changes_nothing() -> None:
+    """The scenario's converge playbook with --check --diff: no failure and changed=0."""
+    result = run_playbook(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), None, "--check", "--diff")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"plasma-\S+\s+: ok=\d+\s+changed=0 ", result.stdout), result.stdout
 
 
 def inventory_vars() -> dict:

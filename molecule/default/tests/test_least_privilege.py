@@ -137,7 +137,8 @@ def test_removing_an_account_ends_its_access_before_archiving(host, hub):
     assert run.returncode == 0, run.stdout + run.stderr
     assert not host.run("docker ps -a --format '{{.Names}}' | grep -x jupyter-leaver").stdout  # the server is gone
     assert leaver.session.get(f"{hub.base_url}/hub/api/user", timeout=30).status_code == 403  # the token is dead
-    assert leaver.contents("last-words.txt").status_code != 200
+    url = f"{hub.base_url}/user/leaver/api/contents/last-words.txt"
+    assert leaver.session.get(url, timeout=30, allow_redirects=False).status_code != 200  # nor the server's URL
     archive = host.check_output("ls /var/backups/plasma-users | grep '^leaver-'")
     content = host.check_output(f"tar -xzOf /var/backups/plasma-users/{archive} --wildcards '*/last-words.txt'")
     assert content == "written just before the removal"
