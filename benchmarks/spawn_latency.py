@@ -3,7 +3,7 @@ first start of an environment and a later start, against a bare `docker run` of 
 starting jupyterhub-singleuser, side by side in one run, as ratios.
 
     scripts/demo                                   # a provisioned host: the demo's
-    .venv/bin/python benchmarks/spawn_latency.py [--host plasma-demo] [--rounds 3]
+    .venv/bin/python benchmarks/spawn_latency.py [--host plasma-demo-bookworm] [--rounds 3]
 
 "first start": the user's environment folder does not exist yet (the bundle is copied);
 "later start": it does. The bare run gets the same hub connection settings a spawner passes,
@@ -70,7 +70,7 @@ echo $((end - start))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="plasma-demo", help="the test host's container")
+    parser.add_argument("--host", default="plasma-demo-bookworm", help="the test host's container")
     parser.add_argument("--user", default="demo")
     parser.add_argument("--password-file", default=str(ROOT / ".cache" / "demo-password"))
     parser.add_argument("--rounds", type=int, default=3)
