@@ -39,7 +39,10 @@ def environment_folder(image: str, folder_format: str = "{image}") -> str:
         reference = parse_reference(image)
     except ValueError as error:
         raise AnsibleFilterError(f"image {image!r} is not a valid reference: {error}") from None
-    safe = lambda text: re.sub(r"[/:@]", "-", text)  # noqa: E731
+
+    def safe(text: str) -> str:
+        return re.sub(r"[/:@]", "-", text)
+
     try:
         name = folder_format.format(image=safe(image), repository=safe(reference.repository), tag=reference.tag or "latest")
     except (KeyError, IndexError, ValueError) as error:

@@ -115,8 +115,8 @@ def local_digest(repo_digests: list[str], reference: Reference) -> str | None:
     elif "." not in reference.repository.split("/")[0] and ":" not in reference.repository.split("/")[0]:
         candidates.add(f"docker.io/{reference.repository}")
     for entry in repo_digests or []:
-        repository, _, digest = entry.partition("@")
-        if repository in candidates:
+        repository, at, digest = entry.partition("@")
+        if at and repository in candidates:
             return digest
     return None
 

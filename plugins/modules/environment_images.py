@@ -21,7 +21,7 @@ description:
   - Registry credentials come from the usual Docker client configuration (C(~/.docker/config.json)
     of the user the module runs as, or C(DOCKER_CONFIG)).
 author:
-  - plasma.platform maintainers
+  - plasma.platform maintainers (!UNKNOWN)
 requirements:
   - Docker SDK for Python (Debian's C(python3-docker), installed by the P(plasma.platform.docker#role) role)
 options:
@@ -81,15 +81,18 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the host.
     support: full
     details:
       - Nothing is pulled or removed; with O(policy=latest) the registry is still asked for digests.
       - Where the Docker Engine or its Python SDK is not there yet (a fresh host whose engine the same run only
         plans to install), every image is reported as V(would_pull), with a warning, instead of failing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows each image's digest before and after (V(absent) when not on the host).
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
     details: A second run with the same images reports V(present) for each and C(changed=false).
 notes:
