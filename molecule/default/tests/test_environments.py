@@ -7,20 +7,12 @@ import html
 
 import pytest
 
-from tests.support.hub import Hub, UserServer
-from tests.support.scenario import scenario_hub
+from tests.support.hub import UserServer
 
 testinfra_hosts = ["ansible://all"]
 
 FOLDER_A = "localhost-5000-plasma-env-a-1.0"
 FOLDER_B = "localhost-5000-plasma-env-b-1.0"
-
-
-@pytest.fixture(scope="module")
-def hub() -> Hub:
-    hub = scenario_hub()
-    hub.wait_until_up()
-    return hub
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,10 @@ import time
 
 import pytest
 
-from tests.support.hub import Hub, UserServer
-from tests.support.scenario import run_playbook, scenario_hub, users_list_with
+from tests.support.hub import UserServer
+from tests.support.scenario import run_playbook, users_list_with
 
 testinfra_hosts = ["ansible://all"]
-
-
-@pytest.fixture(scope="module")
-def hub() -> Hub:
-    hub = scenario_hub()
-    hub.wait_until_up()
-    return hub
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import shlex
 
 import pytest
 
-from tests.support.hub import Hub, UserServer
-from tests.support.scenario import run_playbook, scenario_hub, users_list_with
+from tests.support.hub import UserServer
+from tests.support.scenario import run_playbook, users_list_with
 
 testinfra_hosts = ["ansible://all"]
 
@@ -20,13 +20,6 @@ ENVIRONMENTS = {
     "repo2docker layout": ("localhost-5000-plasma-env-repo2docker-1.0", 1610612736),
 }
 BUNDLED = ["README.md", "my notes.txt", "data/table.csv", ".private-token"]
-
-
-@pytest.fixture(scope="module")
-def hub() -> Hub:
-    hub = scenario_hub()
-    hub.wait_until_up()
-    return hub
 
 
 @pytest.fixture(scope="module")
