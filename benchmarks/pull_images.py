@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.registry import ROOT, Registry, push_image, unique_repository  # noqa: E402
+from tests.support.registry import ANSIBLE_PLAYBOOK, ROOT, Registry, push_image, unique_repository  # noqa: E402
 
 
 TASK_TIME = Path(tempfile.mkdtemp()) / "task-seconds"
@@ -38,7 +38,7 @@ def playbook(task: dict) -> list[str]:
     ]
     path = Path(tempfile.mkdtemp()) / "play.yml"
     path.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
-    return ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}", str(path)]
+    return [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}", str(path)]
 
 
 def contenders(images: list[str]) -> dict[str, list[list[str]]]:

@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# The ansible-playbook of the Python running this (.venv), whether or not .venv/bin is on PATH.
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 
 
 def free_port() -> int:
@@ -107,7 +109,7 @@ def run_module(args: dict, check: bool = False, diff: bool = False) -> dict:
                 ]
             )
         )
-        command = ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}"]
+        command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}"]
         command += ["--check"] * check + ["--diff"] * diff + [str(playbook)]
         run = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections")})
         result_file = Path(tmp, "result.json")
