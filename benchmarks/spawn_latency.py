@@ -80,8 +80,13 @@ def main() -> None:
     hub.wait_until_up()
     token = hub.token(options.user, Path(options.password_file).read_text().strip())
     server = UserServer(hub, options.user, token)
-    config = on_host(options.host, "cat /opt/tljh/config/jupyterhub_config.d/30-plasma-spawner.py")
-    environment = json.loads(json.loads(config.split("ENVIRONMENTS = json.loads(", 1)[1].split(")\n", 1)[0]))[0]
+    # The first environment, as the hub's spawner configuration sets it.
+    load = (
+        "import json, runpy; from traitlets.config import Config; c = Config(); "
+        "runpy.run_path('/opt/tljh/config/jupyterhub_config.d/30-plasma-spawner.py', {'c': c, 'get_config': lambda: c}); "
+        "print(json.dumps(c.PlasmaSpawner.environments[0]))"
+    )
+    environment = json.loads(on_host(options.host, f"/opt/tljh/hub/bin/python -c \"{load}\""))
     home = on_host(options.host, f"getent passwd {options.user} | cut -d: -f6")
 
     server.stop()  # a server left running would make the first start a no-op
