@@ -46,15 +46,17 @@ for tool in setpriv tar awk; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is missing in this image: it is needed to start as the user"
 done
 
-# The numeric gids of every group, for setgroups(2); each line must be name:gid.
-# (Shell builtins only, like most of this script: every process started here delays each start.)
-gids=""
+# Each line must be name:gid. From them: the numeric gids for setgroups(2), and the groups'
+# /etc/group lines. (Shell builtins only, like most of this script: every process started here
+# delays each start.)
+gids="" group_lines=""
 while IFS= read -r line; do
   name="${line%:*}" gid="${line##*:}"
   case "$line" in *:*) ;; *) name="" ;; esac
   case "$gid" in "" | *[!0-9]* | 0) name="" ;; esac
   [ -n "$name" ] || die "PLASMA_GROUPS: '$line' is not a name:gid line with a non-root gid"
   gids="${gids:+$gids,}$gid"
+  group_lines="${group_lines:+$group_lines$NL}$name:x:$gid:$NB_USER"
 done <<EOF
 $groups
 EOF
@@ -69,7 +71,7 @@ as_user() { setpriv $user_privileges -- "$@"; }
 # Put the user's line first in /etc/passwd and their groups' lines first in /etc/group, and drop
 # any other line with one of those names (compared as strings), so that the user's uid and gids
 # resolve to the host's names before any image account with the same id, such as jovyan.
-PLASMA_GROUPS="$groups" awk '
+PLASMA_PASSWD="$NB_USER:x:$NB_UID:$NB_GID::$HOME:/bin/sh" PLASMA_GROUP_LINES="$group_lines" awk '
   function rewrite(path, ours, count,    i, field, taken, kept, kept_count, line) {
     for (i = 1; i <= count; i++) { split(ours[i], field, ":"); taken[field[1]] = 1 }
     while ((getline line < path) > 0) { split(line, field, ":"); if (!(field[1] in taken)) kept[++kept_count] = line }
@@ -79,15 +81,10 @@ PLASMA_GROUPS="$groups" awk '
     close(path)
   }
   BEGIN {
-    user = ENVIRON["NB_USER"]
-    passwd[1] = user ":x:" ENVIRON["NB_UID"] ":" ENVIRON["NB_GID"] "::" ENVIRON["HOME"] ":/bin/sh"
-    count = split(ENVIRON["PLASMA_GROUPS"], lines, "\n")
-    for (i = 1; i <= count; i++) {
-      name = lines[i]; sub(/:[^:]*$/, "", name); gid = lines[i]; sub(/.*:/, "", gid)
-      group[i] = name ":x:" gid ":" user
-    }
-    rewrite("/etc/passwd", passwd, 1)
-    rewrite("/etc/group", group, count)
+    passwd_count = split(ENVIRON["PLASMA_PASSWD"], passwd, "\n")
+    group_count = split(ENVIRON["PLASMA_GROUP_LINES"], group, "\n")
+    rewrite("/etc/passwd", passwd, passwd_count)
+    rewrite("/etc/group", group, group_count)
   }' || log "warning: could not name $NB_USER and their groups in /etc/passwd and /etc/group (read-only image?)"
 
 [ -L "$HOME" ] && die "$HOME is a symlink: refusing to use it"
