@@ -54,6 +54,17 @@ CASES = [
     ("hub", {"hub_distribution": "conda"}, "value of hub_distribution must be one of: venv, tljh, got: conda"),
     ("hub", {"hub_https_certificate": "/etc/ssl/hub.crt"}, "hub_https_certificate and hub_https_key go together"),
     ("hub", {"hub_port": 70000}, "hub_port must be 1-65535"),
+    ("hub", {}, "Without HTTPS the hub would serve its login page over plain HTTP on every address of this host"),
+    ("hub", {"hub_bind_address": "192.0.2.10"}, "over plain HTTP on 192.0.2.10"),
+    ("hub", {"hub_acme_domains": ["hub.example.org"]}, 'hub_acme_domains needs hub_acme_email, a contact address such as ops@example.org (got "")'),
+    ("hub", {"hub_acme_domains": ["hub.example.org"], "hub_acme_email": "ops@"}, '(got "ops@")'),
+    ("hub", {"hub_acme_domains": ["*.example.org", "hub.example.org", "Hub.Example.org"], "hub_acme_email": "ops@example.org"},
+     "without wildcards (HTTP-01 cannot prove those): not *.example.org, Hub.Example.org."),
+    ("hub", {"hub_acme_domains": ["hub.example.org"], "hub_acme_email": "ops@example.org", "hub_https_certificate": "/etc/ssl/hub.crt",
+             "hub_https_key": "/etc/ssl/hub.key"}, "use hub_acme_domains (a certificate from hub_acme_directory) or hub_https_certificate"),
+    ("hub", {"hub_distribution": "tljh", "hub_acme_domains": ["hub.example.org"], "hub_acme_email": "ops@example.org",
+             "hub_acme_directory": "https://acme.example.org/directory"}, "with the tljh distribution one of Let's Encrypt's two directories"),
+    ("hub", {"hub_acme_directory": "http://acme.example.org/directory"}, "hub_acme_directory must be an https:// URL"),
     ("shared_data", {"shared_data_path": "data"}, "shared_data_path must be an absolute path"),
     ("shared_data", {"shared_data_path": "/etc"}, "shared_data_path must be an absolute path of its own"),
     (
@@ -105,6 +116,6 @@ def test_a_plain_password_is_refused_without_being_printed(tmp_path):
 
 
 def test_the_site_playbook_checks_every_role_before_changing_anything(tmp_path):
-    result = run("plasma.platform.site", {"environments_folder_format": "../escape"}, tmp_path)
+    result = run("plasma.platform.site", {"environments_folder_format": "../escape", "hub_allow_plain_http": True}, tmp_path)
     assert_refused(result, "may not contain '/' or '..'")
     assert "PLAY [Install and configure Docker Engine]" not in result.stdout

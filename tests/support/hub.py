@@ -7,6 +7,7 @@ import subprocess
 import time
 
 import requests
+from requests.adapters import HTTPAdapter
 
 
 def container_address(name: str) -> str:
@@ -17,15 +18,38 @@ def container_address(name: str) -> str:
     ).stdout.strip()
 
 
+class _ServerNameAdapter(HTTPAdapter):
+    """HTTPS to an address, with the TLS name (SNI and certificate check) of the site, as a resolver would give it."""
+
+    def __init__(self, server_name: str) -> None:
+        self.server_name = server_name
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        kwargs.update(server_hostname=self.server_name, assert_hostname=self.server_name)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class Hub:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, server_name: str | None = None, ca_file: str | None = None) -> None:
+        """base_url's host is an address; with HTTPS, server_name is the certificate's name and ca_file its root."""
         self.base_url = base_url.rstrip("/")
+        self.server_name, self.ca_file = server_name, ca_file
+
+    def session(self) -> requests.Session:
+        """A new client, as a new browser would be."""
+        session = requests.Session()
+        if self.ca_file:
+            session.verify = self.ca_file
+        if self.server_name:
+            session.mount("https://", _ServerNameAdapter(self.server_name))
+        return session
 
     def wait_until_up(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if requests.get(f"{self.base_url}/hub/api/", timeout=5).status_code == 200:
+                if self.session().get(f"{self.base_url}/hub/api/", timeout=5).status_code == 200:
                     return
             except requests.RequestException:
                 pass
@@ -35,7 +59,7 @@ class Hub:
 
     def login(self, username: str, password: str) -> tuple[requests.Session, requests.Response]:
         """Fill in the hub's login form. Returns the browser-like session and the form's answer."""
-        session = requests.Session()
+        session = self.session()
         page = session.get(f"{self.base_url}/hub/login", timeout=30)
         page.raise_for_status()
         xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
@@ -61,7 +85,7 @@ class Hub:
         return response.json()["token"]
 
     def api(self, token: str) -> requests.Session:
-        session = requests.Session()
+        session = self.session()
         session.headers["Authorization"] = f"token {token}"
         return session
 
