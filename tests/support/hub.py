@@ -40,6 +40,8 @@ class Hub:
         """A new client, as a new browser would be."""
         session = requests.Session()
         if self.ca_file:
+            # Not the machine's bundle from REQUESTS_CA_BUNDLE, which requests would prefer to session.verify.
+            session.trust_env = False
             session.verify = self.ca_file
         if self.server_name:
             session.mount("https://", _ServerNameAdapter(self.server_name))
