@@ -42,8 +42,9 @@ def hub_start(server: UserServer, environment: str) -> float:
     return time.monotonic() - started
 
 
-def bare_run(host: str, image: str, token: str, user: str) -> float:
-    """docker run of the image's jupyterhub-singleuser, timed inside the host until it answers."""
+def bare_run_script(host: str, image: str, token: str, user: str, name: str) -> str:
+    """Shell, for the host: docker run of the image's jupyterhub-singleuser with the hub connection settings a
+    spawner passes; prints the nanoseconds until it answers, then removes it."""
     hub_ip = on_host(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1")
     env = {
         "JUPYTERHUB_API_TOKEN": token, "JUPYTERHUB_API_URL": f"http://{hub_ip}:8081/hub/api",
@@ -52,20 +53,34 @@ def bare_run(host: str, image: str, token: str, user: str) -> float:
         "JUPYTERHUB_SERVICE_URL": f"http://0.0.0.0:8888/user/{user}/",
     }
     flags = " ".join(f"-e {key}={value}" for key, value in env.items())
-    script = f"""
+    return f"""
 start=$(date +%s%N)
-id=$(docker run -d --rm --name plasma-bench-bare --user $(id -u {user}):$(id -g {user}) -e HOME=/tmp {flags} {image} jupyterhub-singleuser)
+id=$(docker run -d --rm --name {name} --user $(id -u {user}):$(id -g {user}) -e HOME=/tmp {flags} {image} jupyterhub-singleuser)
 ip=$(docker inspect -f '{{{{.NetworkSettings.IPAddress}}}}' $id)
 tries=0
 until curl -s -o /dev/null http://$ip:8888/user/{user}/api; do
-  tries=$((tries + 1)); [ $tries -lt 1200 ] || {{ echo "the bare server did not answer in 60 s" >&2; exit 1; }}
+  tries=$((tries + 1)); [ $tries -lt 6000 ] || {{ echo "the bare server did not answer in 300 s" >&2; exit 1; }}
   sleep 0.05
 done
 end=$(date +%s%N)
 docker rm -f $id >/dev/null
 echo $((end - start))
 """
-    return int(on_host(host, script)) / 1e9
+
+
+def bare_run(host: str, image: str, token: str, user: str) -> float:
+    """A bare docker run, timed inside the host until jupyterhub-singleuser answers (seconds)."""
+    return int(on_host(host, bare_run_script(host, image, token, user, "plasma-bench-bare"))) / 1e9
+
+
+def first_environment(host: str) -> dict:
+    """The first environment, as the hub's spawner configuration sets it."""
+    load = (
+        "import json, runpy; from traitlets.config import Config; c = Config(); "
+        "runpy.run_path('/opt/tljh/config/jupyterhub_config.d/30-plasma-spawner.py', {'c': c, 'get_config': lambda: c}); "
+        "print(json.dumps(c.PlasmaSpawner.environments[0]))"
+    )
+    return json.loads(on_host(host, f"/opt/tljh/hub/bin/python -c \"{load}\""))
 
 
 def main() -> None:
@@ -80,13 +95,7 @@ def main() -> None:
     hub.wait_until_up()
     token = hub.token(options.user, Path(options.password_file).read_text().strip())
     server = UserServer(hub, options.user, token)
-    # The first environment, as the hub's spawner configuration sets it.
-    load = (
-        "import json, runpy; from traitlets.config import Config; c = Config(); "
-        "runpy.run_path('/opt/tljh/config/jupyterhub_config.d/30-plasma-spawner.py', {'c': c, 'get_config': lambda: c}); "
-        "print(json.dumps(c.PlasmaSpawner.environments[0]))"
-    )
-    environment = json.loads(on_host(options.host, f"/opt/tljh/hub/bin/python -c \"{load}\""))
+    environment = first_environment(options.host)
     home = on_host(options.host, f"getent passwd {options.user} | cut -d: -f6")
 
     server.stop()  # a server left running would make the first start a no-op
