@@ -6,6 +6,7 @@ user's own host account, with the home, an environment folder and read-only shar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import docker.errors
@@ -14,7 +15,7 @@ from dockerspawner import SystemUserSpawner
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-from traitlets import Dict, Float, List, Unicode, default
+from traitlets import Dict, Float, Integer, List, Unicode, default
 
 from .environments import (
     Environment,
@@ -32,6 +33,56 @@ ENTRYPOINT_IN_CONTAINER = "/opt/plasma/entrypoint.sh"
 # All the entrypoint's root phase needs: read the image's private bundle, then become the user
 # (setuid, setgid, setgroups) with an empty bounding set. The user's processes get none of them.
 ENTRYPOINT_CAPABILITIES = ["DAC_READ_SEARCH", "SETGID", "SETUID", "SETPCAP"]
+
+
+class QueueTimeout(Exception):
+    """A server waited in the start queue longer than allowed."""
+
+
+class StartQueue:
+    """First come, first served: at most `slots` servers start at once; the others wait their turn
+    and know their place in the line. One queue for the whole hub (one event loop)."""
+
+    def __init__(self) -> None:
+        self.starting = 0
+        self.waiting: list[object] = []  # tickets, in order of arrival
+        self._changed: asyncio.Condition | None = None
+
+    @property
+    def changed(self) -> asyncio.Condition:
+        if self._changed is None:  # made in the hub's running loop, at first use
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    def place(self, ticket: object) -> int | None:
+        """The ticket's place in the line (1 is next), or None when it is not waiting."""
+        return self.waiting.index(ticket) + 1 if ticket in self.waiting else None
+
+    @contextlib.asynccontextmanager
+    async def turn(self, ticket: object, slots: int, timeout: float):
+        """Wait until the ticket is first in line and a slot is free, at most timeout seconds (then
+        QueueTimeout); hold the slot while the body runs. A cancelled waiter leaves the line at once."""
+        self.waiting.append(ticket)
+        try:
+            async with self.changed:
+                await asyncio.wait_for(
+                    self.changed.wait_for(lambda: self.waiting[0] is ticket and self.starting < slots), timeout
+                )
+                self.starting += 1
+        except asyncio.TimeoutError:
+            raise QueueTimeout(f"waited {timeout:.0f} s in the start queue") from None
+        finally:
+            self.waiting.remove(ticket)
+            await self._notify()
+        try:
+            yield
+        finally:
+            self.starting -= 1
+            await self._notify()
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
 
 
 class PlasmaSpawner(SystemUserSpawner):
@@ -59,6 +110,23 @@ class PlasmaSpawner(SystemUserSpawner):
         help="How often start() asks the new server whether it answers yet (seconds). JupyterHub's own wait "
         "doubles its interval from 0.2 s up to 5 s, so it notices a server seconds after it is ready.",
     )
+
+    start_slots = Integer(
+        8,
+        config=True,
+        help="How many servers may start at once; later ones wait in a queue, first come first served, "
+        "and their progress page shows how many are ahead. Replaces JupyterHub's concurrent_spawn_limit, "
+        "which refuses the users beyond it.",
+    )
+    queue_timeout = Float(
+        600,
+        config=True,
+        help="Seconds a server may wait in the queue before the user is asked to try again later. The hub's "
+        "start_timeout runs from the request, so it must be this plus the time a start itself may take.",
+    )
+    start_queue = StartQueue()  # shared by every user's spawner in this hub
+    _start_stage = "Server requested"
+    _queue_ticket: object | None = None
 
     @property
     def environment_list(self) -> list[Environment]:
@@ -121,6 +189,7 @@ class PlasmaSpawner(SystemUserSpawner):
 
     async def start(self):
         """Check what Docker would get wrong, give the container its environment's settings, start it."""
+        self._start_stage = "Checking your account and environment"
         environment = choose_environment(self.environment_list, self.user_options.get("image"))
         account = host_account(self.user.name)
         check_home(self.user.name, account.pw_dir)
@@ -132,9 +201,40 @@ class PlasmaSpawner(SystemUserSpawner):
         self.environment = {**self.environment, **container_environment(environment, image_id, host_groups(account))}
         self.mem_limit = environment.mem_limit
         self.cpu_limit = environment.cpu_limit
-        ip, port = await super().start()
-        await self.wait_until_answering(url_path_join(f"http://{ip}:{port}", self.server.base_url))
+        self._queue_ticket = ticket = object()
+        try:
+            async with self.start_queue.turn(ticket, self.start_slots, self.queue_timeout):
+                # The hub's start_timeout covers the queue too; the start itself gets what is left of
+                # it once the turn comes, so a user who waited is not cut short.
+                self._start_stage = f"Starting {environment.display_name}"
+                ip, port = await super().start()
+                self._start_stage = "Waiting for your server to answer"
+                await self.wait_until_answering(url_path_join(f"http://{ip}:{port}", self.server.base_url))
+        except QueueTimeout:
+            raise web.HTTPError(
+                503,
+                f"Too many servers are starting right now (yours waited {self.queue_timeout:.0f} s for its turn); "
+                "please try again in a few minutes.",
+            ) from None
         return ip, port
+
+    async def progress(self):
+        """The spawn page's messages: the place in the start queue while waiting, then what start() does."""
+        last = None
+        while True:
+            place = self.start_queue.place(self._queue_ticket)
+            if place is not None:
+                event = {
+                    "progress": 10,
+                    "message": f"Waiting for a free start slot: number {place} in the queue "
+                    f"({self.start_queue.starting} server(s) starting now)",
+                }
+            else:
+                event = {"progress": 50, "message": self._start_stage}
+            if event != last:
+                yield event
+                last = event
+            await asyncio.sleep(0.5)
 
     async def wait_until_answering(self, url: str) -> None:
         """Return as soon as the server at url answers, so that the hub's first check finds it ready.

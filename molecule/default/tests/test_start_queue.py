@@ -1,0 +1,65 @@
+"""A class starting at once: beyond environments_start_slots (1 in this scenario) servers wait their
+turn, the hub's progress page tells each user their place in the queue, and every server starts."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+from tests.support.hub import UserServer
+
+testinfra_hosts = ["ansible://all"]
+
+USERS = {"alice": "alice-pass", "bob": "bob-pass", "first.last": "first-pass"}
+
+
+def progress_messages(server: UserServer) -> list[str]:
+    """The messages of the hub's progress stream (what the spawn page shows) until the start ends."""
+    response = server.session.get(f"{server.api}/server/progress", stream=True, timeout=300)
+    messages = []
+    for line in response.iter_lines(decode_unicode=True):
+        if line and line.startswith("data:"):
+            messages.append(json.loads(line[len("data:"):])["message"])
+    return messages
+
+
+def test_servers_beyond_the_start_slots_wait_in_line_and_all_start(hub):
+    servers = [UserServer(hub, name, hub.token(name, password)) for name, password in USERS.items()]
+    for server in servers:
+        server.stop()
+    seen: dict[str, list[str]] = {}
+    answers: dict[str, int] = {}
+
+    def start(server: UserServer) -> None:
+        requested = threading.Thread(
+            target=lambda: answers.__setitem__(server.username, server.session.post(f"{server.api}/server", json={"image": "Environment B"}, timeout=120).status_code)
+        )
+        requested.start()
+        deadline = time.monotonic() + 30
+        while not (server.session.get(server.api, timeout=30).json()["servers"].get("") or {}).get("pending"):
+            assert time.monotonic() < deadline, f"{server.username}'s start never became pending"
+            time.sleep(0.05)
+        seen[server.username] = progress_messages(server)
+        requested.join()
+
+    threads = [threading.Thread(target=start, args=(server,)) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=400)
+    try:
+        assert answers == {name: answers.get(name) for name in USERS} and set(answers.values()) <= {201, 202}, answers
+        for server in servers:
+            assert server.session.get(server.api, timeout=30).json()["servers"][""]["ready"], seen
+        places = [int(place) for messages in seen.values() for message in messages for place in re.findall(r"number (\d+) in the queue", message)]
+        starting_now = [int(count) for messages in seen.values() for message in messages for count in re.findall(r"\((\d+) server\(s\) starting now\)", message)]
+        # Three at once through one slot: someone waited behind another waiting user, and never more
+        # than one server started at a time.
+        assert 2 in places, seen
+        assert set(starting_now) == {1}, seen
+        assert all(messages[-1].startswith("Server ready") for messages in seen.values()), seen
+    finally:
+        for server in servers:
+            server.stop()
