@@ -70,13 +70,14 @@ def docker(*args: str, stdin: bytes | None = None) -> str:
     return result.stdout.decode().strip()
 
 
-def push_image(reference: str, size_mb: int = 1) -> str:
-    """Make an image with one layer of random bytes (distinct from every other), push it,
-    remove it locally, and return its registry digest."""
+def push_image(reference: str, size_mb: int = 1, layers: int = 1) -> str:
+    """Make an image of `layers` layers of random bytes (distinct from every other), size_mb in all,
+    push it, remove it locally, and return its registry digest."""
     with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "payload").write_bytes(os.urandom(size_mb * 1024 * 1024))
-        tar = subprocess.run(["tar", "-C", tmp, "-c", "payload"], capture_output=True, check=True).stdout
-    docker("import", "-", reference, stdin=tar)
+        for number in range(layers):
+            Path(tmp, f"payload-{number}").write_bytes(os.urandom(size_mb * 1024 * 1024 // layers))
+        Path(tmp, "Dockerfile").write_text("FROM scratch\n" + "".join(f"COPY payload-{n} /\n" for n in range(layers)))
+        docker("build", "--quiet", "--tag", reference, tmp)
     output = docker("push", reference)
     docker("rmi", reference)
     return "sha256:" + output.rsplit("sha256:", 1)[1].split()[0]
@@ -90,8 +91,8 @@ def unique_repository(registry: Registry, prefix: str = "env") -> str:
     return f"{registry.address}/plasma-test/{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def run_module(args: dict, check: bool = False, diff: bool = False) -> dict:
-    """Run plasma.platform.environment_images on this machine and return its result."""
+def run_module(args: dict, check: bool = False, diff: bool = False, module: str = "plasma.platform.environment_images") -> dict:
+    """Run one of the collection's modules on this machine and return its result."""
     with tempfile.TemporaryDirectory() as tmp:
         playbook = Path(tmp, "play.yml")
         playbook.write_text(
@@ -101,7 +102,7 @@ def run_module(args: dict, check: bool = False, diff: bool = False) -> dict:
                         "hosts": "localhost",
                         "gather_facts": False,
                         "tasks": [
-                            {"plasma.platform.environment_images": args, "register": "result", "ignore_errors": True},
+                            {module: args, "register": "result", "ignore_errors": True},
                             {"ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": f"{tmp}/result.json"},
                              "check_mode": False, "diff": False},
                         ],
