@@ -18,8 +18,9 @@ description:
     command accepted the new content. The first failure stops the run; entries before it stay done, the
     failing file and every entry after it stay untouched.
   - Meant for text files the collection owns; it neither follows nor keeps backups.
-version_added: 1.0.0
-author: plasma.platform maintainers
+version_added: 0.1.0
+author:
+  - plasma.platform maintainers (!UNKNOWN)
 options:
   files:
     description: The paths, handled in this order.
@@ -55,12 +56,15 @@ options:
           - Command that checks the new content before it replaces the file; V(%s) is the path of the new content.
           - Not run in check mode, where nothing is written.
         type: str
-notes:
-  - Check mode and diff mode are supported; the diff shows each changed file's old and new text.
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the host.
     support: full
   diff_mode:
+    description: Returns each changed file's old and new text in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 """
 
