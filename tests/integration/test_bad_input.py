@@ -66,7 +66,7 @@ CASES = [
              "hub_acme_directory": "https://acme.example.org/directory"}, "with the tljh distribution one of Let's Encrypt's two directories"),
     ("hub", {"hub_acme_directory": "http://acme.example.org/directory"}, "hub_acme_directory must be an https:// URL"),
     ("hub", {"hub_hsts_max_age": -1}, "hub_hsts_max_age is in seconds, 0 to send no HSTS header"),
-    ("environments", {"environments_start_slots": 0}, "environments_queue_timeout must each be at least 1 (got 120, 0, 600)"),
+    ("environments", {"environments_start_slots": 0}, "must each be at least 1 (got 120, 0, 600, 3)"),
     ("shared_data", {"shared_data_path": "data"}, "shared_data_path must be an absolute path"),
     ("shared_data", {"shared_data_path": "/etc"}, "shared_data_path must be an absolute path of its own"),
     (

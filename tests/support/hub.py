@@ -95,20 +95,27 @@ class Hub:
 class UserServer:
     """One user's server, driven through the hub's REST API with that user's token."""
 
-    def __init__(self, hub: Hub, username: str, token: str) -> None:
-        self.hub, self.username = hub, username
+    def __init__(self, hub: Hub, username: str, token: str, server_name: str = "") -> None:
+        """server_name: a named server ('' is the user's default server)."""
+        self.hub, self.username, self.server_name = hub, username, server_name
         self.session = hub.api(token)
         self.api = f"{hub.base_url}/hub/api/users/{username}"
+        self.server_api = f"{self.api}/servers/{server_name}" if server_name else f"{self.api}/server"
+        self.url = f"{hub.base_url}/user/{username}/{server_name + '/' if server_name else ''}"
+
+    def model(self) -> dict | None:
+        """The hub's model of this server, None when there is none."""
+        return self.session.get(self.api, timeout=30).json()["servers"].get(self.server_name)
 
     def start(self, environment: str | None, timeout: float = 180) -> requests.Response:
         """Ask for a server (with the display name of an environment); wait until it is ready."""
         body = {"image": environment} if environment is not None else {}
-        response = self.session.post(f"{self.api}/server", json=body, timeout=60)
+        response = self.session.post(self.server_api, json=body, timeout=60)
         if response.status_code not in (201, 202):
             return response
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            server = self.session.get(self.api, timeout=30).json()["servers"].get("")
+            server = self.model()
             if server and server["ready"]:
                 return response
             if not server or not server.get("pending"):
@@ -118,24 +125,25 @@ class UserServer:
 
     def progress(self) -> str:
         """The hub's progress events of the last start: where a failed start says why."""
-        response = self.session.get(f"{self.api}/server/progress", stream=True, timeout=30)
+        response = self.session.get(f"{self.server_api}/progress", stream=True, timeout=30)
         return response.text
 
     def stop(self, timeout: float = 60) -> None:
-        self.session.delete(f"{self.api}/server", timeout=60)
+        self.session.delete(self.server_api, timeout=60)
         deadline = time.monotonic() + timeout
-        # Until no server is left (a user removed from the hub has none: 403 or 404).
-        while (user := self.session.get(self.api, timeout=30)).status_code == 200 and user.json()["servers"]:
+        # Until the hub lists it no longer (it lists running and pending servers only; a user removed from
+        # the hub has none: 403 or 404).
+        while (user := self.session.get(self.api, timeout=30)).status_code == 200 and self.server_name in user.json()["servers"]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.username}'s server did not stop within {timeout} s")
             time.sleep(1)
 
     def contents(self, path: str = "") -> requests.Response:
-        return self.session.get(f"{self.hub.base_url}/user/{self.username}/api/contents/{path}", timeout=30)
+        return self.session.get(f"{self.url}api/contents/{path}", timeout=30)
 
     def save(self, path: str, text: str) -> requests.Response:
         return self.session.put(
-            f"{self.hub.base_url}/user/{self.username}/api/contents/{path}",
+            f"{self.url}api/contents/{path}",
             json={"type": "file", "format": "text", "content": text},
             timeout=30,
         )

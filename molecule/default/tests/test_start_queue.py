@@ -17,7 +17,7 @@ USERS = {"alice": "alice-pass", "bob": "bob-pass", "first.last": "first-pass"}
 
 def progress_messages(server: UserServer) -> list[str]:
     """The messages of the hub's progress stream (what the spawn page shows) until the start ends."""
-    response = server.session.get(f"{server.api}/server/progress", stream=True, timeout=300)
+    response = server.session.get(f"{server.server_api}/progress", stream=True, timeout=300)
     messages = []
     for line in response.iter_lines(decode_unicode=True):
         if line and line.startswith("data:"):
@@ -34,11 +34,11 @@ def test_servers_beyond_the_start_slots_wait_in_line_and_all_start(hub):
 
     def start(server: UserServer) -> None:
         requested = threading.Thread(
-            target=lambda: answers.__setitem__(server.username, server.session.post(f"{server.api}/server", json={"image": "Environment B"}, timeout=120).status_code)
+            target=lambda: answers.__setitem__(server.username, server.session.post(server.server_api, json={"image": "Environment B"}, timeout=120).status_code)
         )
         requested.start()
         deadline = time.monotonic() + 30
-        while not (server.session.get(server.api, timeout=30).json()["servers"].get("") or {}).get("pending"):
+        while not (server.model() or {}).get("pending"):
             assert time.monotonic() < deadline, f"{server.username}'s start never became pending"
             time.sleep(0.05)
         seen[server.username] = progress_messages(server)
@@ -52,7 +52,7 @@ def test_servers_beyond_the_start_slots_wait_in_line_and_all_start(hub):
     try:
         assert sorted(answers) == sorted(USERS) and set(answers.values()) <= {201, 202}, answers
         for server in servers:
-            assert server.session.get(server.api, timeout=30).json()["servers"][""]["ready"], seen
+            assert server.model()["ready"], seen
         places = [int(place) for messages in seen.values() for message in messages for place in re.findall(r"number (\d+) in the queue", message)]
         starting_now = [int(count) for messages in seen.values() for message in messages for count in re.findall(r"\((\d+) server\(s\) starting now\)", message)]
         # Three at once through one slot: someone waited behind another waiting user, and never more

@@ -30,7 +30,9 @@ def spawner(username: str = "bob", **settings) -> PlasmaSpawner:
     config.PlasmaSpawner.shared_data_path = "/srv/shared"
     for name, value in settings.items():
         setattr(config.PlasmaSpawner, name, value)
-    user = SimpleNamespace(name=username, escaped_name=username, url=f"/user/{username}/", id=1, orm_user=None, server=None)
+    user = SimpleNamespace(
+        name=username, escaped_name=username, url=f"/user/{username}/", id=1, orm_user=None, server=None, spawners={}
+    )
     return PlasmaSpawner(config=config, user=user)
 
 
@@ -103,6 +105,35 @@ def test_a_refused_choice_is_refused_before_anything_else():
     error = start_refusal(spawner("no-such-account-here"), "example/r:2")
     assert error.status_code == 400
     assert error.log_message == "'example/r:2' is not one of this server's environments: Python, R"
+
+
+def running(environment: str | None, active: bool = True) -> SimpleNamespace:
+    """Another of the user's servers, as the hub keeps it."""
+    return SimpleNamespace(active=active, user_options={} if environment is None else {"image": environment})
+
+
+def test_a_second_server_in_an_environment_already_running_is_refused():
+    server = spawner(servers_per_user=3)
+    server.user.spawners = {"": running(None), "stats": running("R", active=False)}  # default server: the first environment
+    error = start_refusal(server, "Python")
+    assert error.status_code == 409
+    assert error.log_message == "Python already runs in your default server: open it there, or stop it first."
+
+
+def test_servers_beyond_the_limit_are_refused_and_stopped_ones_do_not_count():
+    server = spawner(servers_per_user=2)
+    server.user.spawners = {"a": running("Python"), "b": running("Retired environment"), "c": running("R", active=False)}
+    error = start_refusal(server, "R")
+    assert error.status_code == 409
+    assert error.log_message == (
+        "You can run 2 server(s) at once and already run 2 (your server 'a', your server 'b'); stop one first."
+    )
+
+
+def test_a_server_within_the_limit_in_another_environment_goes_on_to_the_next_checks():
+    server = spawner("no-such-account-here", servers_per_user=2)
+    server.user.spawners = {"a": running("Python")}
+    assert "There is no host account" in start_refusal(server, "R").log_message
 
 
 def test_no_environments_configured_is_a_clear_503():

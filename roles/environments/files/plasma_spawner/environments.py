@@ -65,6 +65,25 @@ def choose_environment(environments: Sequence[Environment], choice: str | None) 
     raise web.HTTPError(400, f"{choice!r} is not one of this server's environments: {names}")
 
 
+def check_running_servers(environment: Environment, running: dict[str, str], limit: int) -> None:
+    """Refuse a server beyond the user's limit, or a second one in an environment already running (two
+    containers would write the same environment folder). running maps the user's other running or
+    starting servers' names ('' for the default one) to their environments' display names."""
+    def called(name: str) -> str:
+        return f"your server {name!r}" if name else "your default server"
+
+    for name, display_name in running.items():
+        if display_name == environment.display_name:
+            raise web.HTTPError(
+                409, f"{environment.display_name} already runs in {called(name)}: open it there, or stop it first."
+            )
+    if len(running) >= limit:
+        names = ", ".join(called(name) for name in sorted(running))
+        raise web.HTTPError(
+            409, f"You can run {limit} server(s) at once and already run {len(running)} ({names}); stop one first."
+        )
+
+
 def host_account(name: str) -> pwd.struct_passwd:
     """The user's host account, read afresh: a uid changed since the last start is followed."""
     try:

@@ -21,6 +21,7 @@ from .environments import (
     Environment,
     check_environment_folder,
     check_home,
+    check_running_servers,
     choose_environment,
     container_environment,
     host_account,
@@ -124,6 +125,11 @@ class PlasmaSpawner(SystemUserSpawner):
         help="Seconds a server may wait in the queue before the user is asked to try again later. The hub's "
         "start_timeout runs from the request, so it must be this plus the time a start itself may take.",
     )
+    servers_per_user = Integer(
+        1,
+        config=True,
+        help="How many servers a user may run at once (JupyterHub's named servers), each in a different environment.",
+    )
     start_queue = StartQueue()  # shared by every user's spawner in this hub
     _start_stage = "Server requested"
     _queue_ticket: object | None = None
@@ -191,6 +197,7 @@ class PlasmaSpawner(SystemUserSpawner):
         """Check what Docker would get wrong, give the container its environment's settings, start it."""
         self._start_stage = "Checking your account and environment"
         environment = choose_environment(self.environment_list, self.user_options.get("image"))
+        check_running_servers(environment, self._other_running_servers(), self.servers_per_user)
         account = host_account(self.user.name)
         check_home(self.user.name, account.pw_dir)
         check_environment_folder(account.pw_dir, environment)
@@ -217,6 +224,18 @@ class PlasmaSpawner(SystemUserSpawner):
                 "please try again in a few minutes.",
             ) from None
         return ip, port
+
+    def _other_running_servers(self) -> dict[str, str]:
+        """The user's other running or starting servers: {server name: environment display name}."""
+        running = {}
+        for name, spawner in self.user.spawners.items():
+            if spawner is not self and spawner.active:
+                choice = (spawner.user_options or {}).get("image")
+                try:
+                    running[name] = choose_environment(self.environment_list, choice).display_name
+                except web.HTTPError:  # an environment no longer offered still counts against the limit
+                    running[name] = choice or ""
+        return running
 
     async def progress(self):
         """The spawn page's messages: the place in the start queue while waiting, then what start() does."""
