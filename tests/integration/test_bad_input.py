@@ -66,6 +66,13 @@ CASES = [
              "hub_acme_directory": "https://acme.example.org/directory"}, "with the tljh distribution one of Let's Encrypt's two directories"),
     ("hub", {"hub_acme_directory": "http://acme.example.org/directory"}, "hub_acme_directory must be an https:// URL"),
     ("hub", {"hub_hsts_max_age": -1}, "hub_hsts_max_age is in seconds, 0 to send no HSTS header"),
+    ("users", {"users_groups": ["Course X"]}, "users_groups: invalid group name(s) \"Course X\""),
+    ("users", {"users_groups": ["jupyterhub-admins"]}, "the hub groups jupyterhub-users and jupyterhub-admins are managed through users_list"),
+    (
+        "environments",
+        {"environments_list": [{"image": "example/a:1", "display_name": "A", "groups": ["Course X"]}]},
+        "invalid group name(s) \"Course X\" in groups",
+    ),
     ("environments", {"environments_start_slots": 0}, "must each be at least 1 (got 120, 0, 600, 3)"),
     ("shared_data", {"shared_data_path": "data"}, "shared_data_path must be an absolute path"),
     ("shared_data", {"shared_data_path": "/etc"}, "shared_data_path must be an absolute path of its own"),

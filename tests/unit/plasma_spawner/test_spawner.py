@@ -45,8 +45,39 @@ def start_refusal(server: PlasmaSpawner, choice: str | None) -> web.HTTPError:
 
 def test_the_spawn_form_offers_exactly_the_environments():
     server = spawner()
-    assert server.allowed_images == {"Python": "example/python:1", "R": "example/r:2"}
+    assert server._get_allowed_images() == {"Python": "example/python:1", "R": "example/r:2"}
+    form = asyncio.run(server.get_options_form())
+    assert '<option value="Python">Python</option><option value="R">R</option>' in form
     assert server.image == "example/python:1"
+
+
+# root is an account of this machine, in its group root.
+GROUPED = [
+    *ENVIRONMENTS,
+    {"display_name": "Course <X>", "image": "example/course:1", "folder": "example-course-1", "groups": ["root", "course-x"]},
+    {"display_name": "Lab", "image": "example/lab:1", "folder": "example-lab-1", "groups": ["no-such-group-here"]},
+]
+
+
+def test_environments_of_a_group_are_offered_to_its_members_only():
+    member = spawner("root", environments=GROUPED)
+    assert list(member._get_allowed_images()) == ["Python", "R", "Course <X>"]
+    assert '<option value="Course &lt;X&gt;">Course &lt;X&gt;</option>' in asyncio.run(member.get_options_form())
+    outsider = spawner("no-such-account-here", environments=GROUPED)
+    assert list(outsider._get_allowed_images()) == ["Python", "R"]
+    assert "Course" not in asyncio.run(outsider.get_options_form())
+
+
+def test_another_groups_environment_is_refused_as_an_unlisted_one_is():
+    error = start_refusal(spawner("root", environments=GROUPED), "Lab")
+    assert error.status_code == 400
+    assert error.log_message == "'Lab' is not one of this server's environments: Python, R, Course <X>"
+
+
+def test_a_user_offered_no_environment_is_told_so():
+    error = start_refusal(spawner("no-such-account-here", environments=GROUPED[2:]), None)
+    assert error.status_code == 403
+    assert "None of this server's environments is offered to your groups" in error.log_message
 
 
 def test_the_container_runs_our_entrypoint_as_root_only_to_drop_to_the_user():

@@ -40,6 +40,7 @@ class Environment:
     folder: str
     mem_limit: int | None = None
     cpu_limit: float | None = None
+    groups: tuple[str, ...] = ()  # host groups whose members may start it; empty: everyone
 
     @classmethod
     def from_config(cls, entry: dict) -> Environment:
@@ -49,11 +50,29 @@ class Environment:
             folder=entry["folder"],
             mem_limit=memory_bytes(entry.get("mem_limit")),
             cpu_limit=None if entry.get("cpu_limit") is None else float(entry["cpu_limit"]),
+            groups=tuple(entry.get("groups") or ()),
         )
 
 
-def choose_environment(environments: Sequence[Environment], choice: str | None) -> Environment:
-    """The environment a user asked for by display name (the first one when they did not choose)."""
+def offered_to(environments: Sequence[Environment], group_names: set[str]) -> list[Environment]:
+    """The environments of a user in these host groups: the unrestricted ones, and those of their groups."""
+    return [environment for environment in environments if not environment.groups or group_names & set(environment.groups)]
+
+
+def group_names(name: str) -> set[str]:
+    """The names of the host groups of the account name, read afresh (none without an account)."""
+    try:
+        account = pwd.getpwnam(name)
+    except KeyError:
+        return set()
+    return {group for group, _gid in host_groups(account)}
+
+
+def choose_environment(environments: Sequence[Environment], choice: str | None, configured: int | None = None) -> Environment:
+    """The environment a user asked for by display name (the first one when they did not choose), among
+    the environments offered to them; configured: how many there are in all, when that is more."""
+    if not environments and configured:
+        raise web.HTTPError(403, "None of this server's environments is offered to your groups; please ask an administrator.")
     if not environments:
         raise web.HTTPError(503, "No environment is configured on this server yet; please tell an administrator.")
     if choice is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import time
 
 import docker.errors
@@ -22,6 +23,8 @@ from .environments import (
     check_environment_folder,
     check_home,
     check_running_servers,
+    group_names,
+    offered_to,
     choose_environment,
     container_environment,
     host_account,
@@ -138,10 +141,35 @@ class PlasmaSpawner(SystemUserSpawner):
     def environment_list(self) -> list[Environment]:
         return [Environment.from_config(entry) for entry in self.environments]
 
-    # The spawn form lists the display names; anything else is refused, from the form and the REST API alike.
+    @property
+    def offered_environments(self) -> list[Environment]:
+        """The environments this user may start, by their host groups read afresh: a membership change
+        applies at the next spawn page or start, without restarting the hub."""
+        return offered_to(self.environment_list, group_names(self.user.name))
+
+    # The spawn form lists the display names of the user's environments; anything else is refused, from
+    # the form and the REST API alike. Both are callables, asked at every use.
     @default("allowed_images")
-    def _default_allowed_images(self) -> dict[str, str]:
-        return {environment.display_name: environment.image for environment in self.environment_list}
+    def _default_allowed_images(self):
+        return lambda spawner: {environment.display_name: environment.image for environment in spawner.offered_environments}
+
+    @default("options_form")
+    def _default_options_form(self):
+        return lambda spawner: spawner.environment_form()
+
+    def environment_form(self) -> str:
+        """DockerSpawner's image menu, of the offered environments only; none when there is no choice."""
+        offered = self.offered_environments
+        if len(offered) <= 1:
+            return ""
+        options = "".join(
+            f'<option value="{html.escape(environment.display_name)}">{html.escape(environment.display_name)}</option>'
+            for environment in offered
+        )
+        return (
+            '<label for="image">Select an environment:</label>\n'
+            f'<select class="form-control" name="image" required autofocus>{options}</select>'
+        )
 
     @default("image")
     def _default_image(self) -> str:
@@ -196,7 +224,7 @@ class PlasmaSpawner(SystemUserSpawner):
     async def start(self):
         """Check what Docker would get wrong, give the container its environment's settings, start it."""
         self._start_stage = "Checking your account and environment"
-        environment = choose_environment(self.environment_list, self.user_options.get("image"))
+        environment = choose_environment(self.offered_environments, self.user_options.get("image"), len(self.environment_list))
         check_running_servers(environment, self._other_running_servers(), self.servers_per_user)
         account = host_account(self.user.name)
         check_home(self.user.name, account.pw_dir)
@@ -208,6 +236,7 @@ class PlasmaSpawner(SystemUserSpawner):
         self.environment = {**self.environment, **container_environment(environment, image_id, host_groups(account))}
         self.mem_limit = environment.mem_limit
         self.cpu_limit = environment.cpu_limit
+        self.image = environment.image  # DockerSpawner would keep an earlier start's choice
         self._queue_ticket = ticket = object()
         try:
             async with self.start_queue.turn(ticket, self.start_slots, self.queue_timeout):
