@@ -59,6 +59,14 @@ def with_folders(environments: list[dict], folder_format: str = "{image}") -> li
     return [{**environment, "folder": environment_folder(environment["image"], folder_format)} for environment in environments]
 
 
+def shared_folders(folders: list[dict]) -> list[dict]:
+    """The shared_data role's folders as {name, group, path}, the path defaulting to /srv/projects/<name>."""
+    return [
+        {"name": folder["name"], "group": folder["group"], "path": folder.get("path") or f"/srv/projects/{folder['name']}"}
+        for folder in folders
+    ]
+
+
 class FilterModule:
     def filters(self) -> dict:
         return {
@@ -66,4 +74,5 @@ class FilterModule:
             "environment_folder": environment_folder,
             "folder_format_error": folder_format_error,
             "with_folders": with_folders,
+            "shared_folders": shared_folders,
         }

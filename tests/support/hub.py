@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import time
+import uuid
 
 import requests
+import websocket  # websocket-client, which selenium brings
 from requests.adapters import HTTPAdapter
 
 
@@ -137,6 +140,43 @@ class UserServer:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.username}'s server did not stop within {timeout} s")
             time.sleep(1)
+
+    def run_python(self, code: str, timeout: float = 60) -> str:
+        """Run code in a new kernel of this server (a process of the user's, as a notebook's would be)
+        and return what it printed; an exception in the code fails with its traceback."""
+        kernel = self.session.post(f"{self.url}api/kernels", json={}, timeout=30)
+        kernel.raise_for_status()
+        kernel_url = f"{self.url}api/kernels/{kernel.json()['id']}"
+        channels = websocket.create_connection(
+            kernel_url.replace("http", "ws", 1) + "/channels",
+            header=[f"Authorization: {self.session.headers['Authorization']}"],
+            timeout=timeout,
+        )
+        request_id = uuid.uuid4().hex
+        header = {"msg_id": request_id, "msg_type": "execute_request", "username": self.username,
+                  "session": uuid.uuid4().hex, "date": "", "version": "5.3"}
+        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": True}
+        printed, error = [], None
+        try:
+            channels.send(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}))
+            while True:
+                message = json.loads(channels.recv())
+                if message["parent_header"].get("msg_id") != request_id:
+                    continue
+                kind = message["header"]["msg_type"]
+                if kind == "stream":
+                    printed.append(message["content"]["text"])
+                elif kind == "error":
+                    error = "\n".join(message["content"]["traceback"])
+                elif kind == "status" and message["content"]["execution_state"] == "idle":
+                    break
+        finally:
+            channels.close()
+            self.session.delete(kernel_url, timeout=30)
+        if error is not None:
+            raise AssertionError(f"{self.username}'s code failed:\n{error}")
+        return "".join(printed)
 
     def contents(self, path: str = "") -> requests.Response:
         return self.session.get(f"{self.url}api/contents/{path}", timeout=30)

@@ -197,3 +197,17 @@ def test_the_unit_tests_use_the_hub_roles_jupyterhub_and_dockerspawner():
         name, version = requirement.split("==")
         if name in ("jupyterhub", "dockerspawner"):
             assert pinned[name] == version, name
+
+
+def test_group_folders_are_mounted_read_write_for_members_only_and_only_when_they_exist(tmp_path):
+    (tmp_path / "project").mkdir()
+    folders = [
+        {"name": "project", "group": "root", "path": str(tmp_path / "project")},
+        {"name": "lab", "group": "no-such-group-here", "path": str(tmp_path)},
+        {"name": "gone", "group": "root", "path": str(tmp_path / "gone")},
+    ]
+    mounts = spawner("root", shared_folders=folders).group_folder_mounts()
+    assert [(mount["Source"], mount["Target"], mount["ReadOnly"]) for mount in mounts] == [
+        (str(tmp_path / "project"), str(tmp_path / "project"), False)
+    ]
+    assert spawner("no-such-account-here", shared_folders=folders).group_folder_mounts() == []

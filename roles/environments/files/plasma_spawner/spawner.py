@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import os
 import time
 
 import docker.errors
@@ -107,6 +108,12 @@ class PlasmaSpawner(SystemUserSpawner):
     )
     shared_data_path = Unicode(
         "/srv/data", config=True, help="The host folder mounted read-only at /srv/data in every user container."
+    )
+    shared_folders = List(
+        Dict(),
+        config=True,
+        help="Group folders, dicts with name, group and path: mounted read-write at path into the servers of the "
+        "group's members only (membership read at every start).",
     )
     ready_poll_interval = Float(
         0.1,
@@ -219,7 +226,21 @@ class PlasmaSpawner(SystemUserSpawner):
         """The operator's mounts, and the shared data: read-only, with nothing writable below it."""
         shared_data = Mount(target="/srv/data", source=self.shared_data_path, type="bind", read_only=True)
         shared_data["BindOptions"] = read_only_bind_options(self.client.api_version)
-        return [*super().mount_binds, shared_data]
+        return [*super().mount_binds, shared_data, *self.group_folder_mounts()]
+
+    def group_folder_mounts(self) -> list[Mount]:
+        """The group folders of this user's groups, read-write. One missing on the host is left out:
+        Docker would create it, owned by root."""
+        groups = group_names(self.user.name)
+        mounts = []
+        for folder in self.shared_folders:
+            if folder["group"] not in groups:
+                continue
+            if not os.path.isdir(folder["path"]):
+                self.log.warning("Group folder %s is missing on the host; not mounted for %s", folder["path"], self.user.name)
+                continue
+            mounts.append(Mount(target=folder["path"], source=folder["path"], type="bind", read_only=False))
+        return mounts
 
     async def start(self):
         """Check what Docker would get wrong, give the container its environment's settings, start it."""
