@@ -74,6 +74,10 @@ CASES = [
         "invalid group name(s) \"Course X\" in groups",
     ),
     ("environments", {"environments_start_slots": 0}, "must each be at least 1 (got 120, 0, 600, 3)"),
+    ("shared_data", {"shared_data_folders": [{"name": "../up", "group": "team"}]}, 'each folder needs a name of lower case letters, digits, \'.\', \'_\' and \'-\' (not "../up")'),
+    ("shared_data", {"shared_data_folders": [{"name": "a", "group": "team", "path": "/srv"}]}, "an absolute path of its own, different for each folder (got /srv)"),
+    ("backup", {}, "Backups need backup_repository (a path, or a restic backend such as sftp:user@host:/path) and backup_password"),
+    ("backup", {"backup_repository": "/srv/backup", "backup_password": "secret", "backup_keep_daily": 0}, "backup_keep_daily of at least 1"),
     ("shared_data", {"shared_data_path": "data"}, "shared_data_path must be an absolute path"),
     ("shared_data", {"shared_data_path": "/etc"}, "shared_data_path must be an absolute path of its own"),
     (
