@@ -1,5 +1,6 @@
 """A class starting at once: beyond environments_start_slots (1 in this scenario) servers wait their
-turn, the hub's progress page tells each user their place in the queue, and every server starts."""
+turn, the hub's progress page tells each user their place in the queue, and every server starts.
+(first.last is gone by now: tests/test_real_images.py removes the account.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from tests.support.hub import UserServer
 
 testinfra_hosts = ["ansible://all"]
 
-USERS = {"alice": "alice-pass", "bob": "bob-pass", "first.last": "first-pass"}
+# Three servers requested at once: alice's, and two of bob's (a named one beside his default one).
+SERVERS = [("alice", "alice-pass", "", "Environment B"), ("bob", "bob-pass", "", "Environment B"), ("bob", "bob-pass", "second", "Environment A")]
 
 
 def progress_messages(server: UserServer) -> list[str]:
@@ -26,32 +28,34 @@ def progress_messages(server: UserServer) -> list[str]:
 
 
 def test_servers_beyond_the_start_slots_wait_in_line_and_all_start(hub):
-    servers = [UserServer(hub, name, hub.token(name, password)) for name, password in USERS.items()]
-    for server in servers:
+    tokens = {name: hub.token(name, password) for name, password, _, _ in SERVERS}
+    servers = {(name, server): UserServer(hub, name, tokens[name], server) for name, _, server, _ in SERVERS}
+    for server in servers.values():
         server.stop()
-    seen: dict[str, list[str]] = {}
-    answers: dict[str, int] = {}
+    seen: dict[tuple[str, str], list[str]] = {}
+    answers: dict[tuple[str, str], int] = {}
 
-    def start(server: UserServer) -> None:
+    def start(key: tuple[str, str], environment: str) -> None:
+        server = servers[key]
         requested = threading.Thread(
-            target=lambda: answers.__setitem__(server.username, server.session.post(server.server_api, json={"image": "Environment B"}, timeout=120).status_code)
+            target=lambda: answers.__setitem__(key, server.session.post(server.server_api, json={"image": environment}, timeout=120).status_code)
         )
         requested.start()
         deadline = time.monotonic() + 30
         while not (server.model() or {}).get("pending"):
-            assert time.monotonic() < deadline, f"{server.username}'s start never became pending"
+            assert time.monotonic() < deadline, f"{key}'s start never became pending"
             time.sleep(0.05)
-        seen[server.username] = progress_messages(server)
+        seen[key] = progress_messages(server)
         requested.join()
 
-    threads = [threading.Thread(target=start, args=(server,)) for server in servers]
+    threads = [threading.Thread(target=start, args=((name, server), environment)) for name, _, server, environment in SERVERS]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=400)
     try:
-        assert sorted(answers) == sorted(USERS) and set(answers.values()) <= {201, 202}, answers
-        for server in servers:
+        assert sorted(answers) == sorted(servers) and set(answers.values()) <= {201, 202}, answers
+        for server in servers.values():
             assert server.model()["ready"], seen
         places = [int(place) for messages in seen.values() for message in messages for place in re.findall(r"number (\d+) in the queue", message)]
         starting_now = [int(count) for messages in seen.values() for message in messages for count in re.findall(r"\((\d+) server\(s\) starting now\)", message)]
@@ -61,5 +65,5 @@ def test_servers_beyond_the_start_slots_wait_in_line_and_all_start(hub):
         assert set(starting_now) == {1}, seen
         assert all(messages[-1].startswith("Server ready") for messages in seen.values()), seen
     finally:
-        for server in servers:
+        for server in servers.values():
             server.stop()

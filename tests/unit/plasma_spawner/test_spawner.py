@@ -145,7 +145,8 @@ def running(environment: str | None, active: bool = True) -> SimpleNamespace:
 
 def test_a_second_server_in_an_environment_already_running_is_refused():
     server = spawner(servers_per_user=3)
-    server.user.spawners = {"": running(None), "stats": running("R", active=False)}  # default server: the first environment
+    server.orm_spawner = SimpleNamespace(name="second", server=None)  # a named server, while the default one runs the first environment
+    server.user.spawners = {"": running(None), "stats": running("R", active=False), "second": server}
     error = start_refusal(server, "Python")
     assert error.status_code == 409
     assert error.log_message == "Python already runs in your default server: open it there, or stop it first."

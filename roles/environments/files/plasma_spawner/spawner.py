@@ -279,7 +279,7 @@ class PlasmaSpawner(SystemUserSpawner):
         """The user's other running or starting servers: {server name: environment display name}."""
         running = {}
         for name, spawner in self.user.spawners.items():
-            if spawner is not self and spawner.active:
+            if name != self.name and spawner.active:
                 choice = (spawner.user_options or {}).get("image")
                 try:
                     running[name] = choose_environment(self.environment_list, choice).display_name
