@@ -24,12 +24,12 @@ from .environments import (
     check_environment_folder,
     check_home,
     check_running_servers,
-    group_names,
-    offered_to,
     choose_environment,
     container_environment,
+    group_names,
     host_account,
     host_groups,
+    offered_to,
     read_only_bind_options,
 )
 
