@@ -139,8 +139,20 @@ def test_a_refused_choice_is_refused_before_anything_else():
 
 
 def running(environment: str | None, active: bool = True) -> SimpleNamespace:
-    """Another of the user's servers, as the hub keeps it."""
-    return SimpleNamespace(active=active, user_options={} if environment is None else {"image": environment})
+    """Another of the user's servers, running since before this hub started, as the hub keeps it."""
+    return SimpleNamespace(active=active, ready=active, user_options={} if environment is None else {"image": environment})
+
+
+def test_of_two_servers_started_at_once_in_one_environment_the_second_is_refused():
+    first, second = spawner("no-such-account-here", servers_per_user=3), spawner(servers_per_user=3)
+    first.orm_spawner = SimpleNamespace(name="a", server=None)
+    second.orm_spawner = SimpleNamespace(name="b", server=None)
+    first.user.spawners = second.user.spawners = {"a": first, "b": second}
+    first._spawn_pending = second._spawn_pending = True  # both requested; neither in start() yet
+    start_refusal(first, "Python")  # gets past the environment checks (then has no host account)
+    assert first.chosen_environment == "Python"
+    error = start_refusal(second, "Python")
+    assert error.status_code == 409 and "already runs in your server 'a'" in error.log_message
 
 
 def test_a_second_server_in_an_environment_already_running_is_refused():

@@ -142,6 +142,7 @@ class PlasmaSpawner(SystemUserSpawner):
     )
     start_queue = StartQueue()  # shared by every user's spawner in this hub
     _start_stage = "Server requested"
+    chosen_environment: str | None = None  # set by start(), for the user's other servers to see
     _queue_ticket: object | None = None
 
     @property
@@ -247,6 +248,8 @@ class PlasmaSpawner(SystemUserSpawner):
         self._start_stage = "Checking your account and environment"
         environment = choose_environment(self.offered_environments, self.user_options.get("image"), len(self.environment_list))
         check_running_servers(environment, self._other_running_servers(), self.servers_per_user)
+        # Checked and claimed with no await in between: of two starts at once, the second sees the first.
+        self.chosen_environment = environment.display_name
         account = host_account(self.user.name)
         check_home(self.user.name, account.pw_dir)
         check_environment_folder(account.pw_dir, environment)
@@ -276,15 +279,21 @@ class PlasmaSpawner(SystemUserSpawner):
         return ip, port
 
     def _other_running_servers(self) -> dict[str, str]:
-        """The user's other running or starting servers: {server name: environment display name}."""
+        """The user's other servers that run or are in start(): {server name: environment display name}.
+        One still on its way to start() is left out: it checks against this one when it gets there."""
         running = {}
         for name, spawner in self.user.spawners.items():
-            if name != self.name and spawner.active:
+            if name == self.name or not spawner.active:
+                continue
+            chosen = getattr(spawner, "chosen_environment", None)
+            if chosen is None and spawner.ready:  # running since before this hub started: its stored choice
                 choice = (spawner.user_options or {}).get("image")
                 try:
-                    running[name] = choose_environment(self.environment_list, choice).display_name
+                    chosen = choose_environment(self.environment_list, choice).display_name
                 except web.HTTPError:  # an environment no longer offered still counts against the limit
-                    running[name] = choice or ""
+                    chosen = choice or ""
+            if chosen is not None:
+                running[name] = chosen
         return running
 
     async def progress(self):
