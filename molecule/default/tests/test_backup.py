@@ -1,6 +1,7 @@
 """A backup and restore drill: a user's files are backed up, then deleted and altered; restoring that
 user's home brings them back byte for byte and leaves everyone else's files as they are now; restoring
-the hub's state brings back a token revoked since the backup."""
+the hub's state brings back a token revoked since the backup; restoring the whole host brings back
+everyone's files as they were."""
 
 from __future__ import annotations
 
@@ -50,3 +51,22 @@ def test_a_user_s_home_and_the_hub_s_state_come_back_from_a_backup(host, hub):
     assert restored.returncode == 0, restored.stdout + restored.stderr
     hub.wait_until_up()
     assert drill_session.get(f"{hub.base_url}/hub/api/users/bob", timeout=30).status_code == 200
+
+
+def test_the_whole_host_comes_back_from_a_backup(host, hub):
+    """After the drill above: everything as in the latest snapshot, alice's change since included."""
+    as_user(host, "bob", "printf 'damaged again' > ~/project/data.bin")
+    bob_before = checksums(host, "/home/bob")
+    restored = run_playbook("plasma.platform.restore", {"restore_all": True})
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    hub.wait_until_up()
+    assert host.file("/home/alice/notes.txt").content_string == "v1\n"
+    assert checksums(host, "/home/bob")["./project/data.bin"] != bob_before["./project/data.bin"]
+    assert host.file("/home/bob/project/analysis.txt").content_string == "results\n"
+    assert hub.token("bob", "bob-pass")
+
+
+def test_the_restore_playbook_asks_what_to_restore():
+    refused = run_playbook("plasma.platform.restore", {})
+    assert refused.returncode != 0
+    assert "Say what to restore, one of: -e restore_user=NAME" in refused.stdout
