@@ -102,8 +102,9 @@ def test_a_broken_fragment_never_reaches_the_hub(host):
     before = host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub")
     result = run_playbook("plasma.platform.hub", {"hub_extra_config": "c.JupyterHub.concurrent_spawn_limit = undefined_name\n"})
     assert result.returncode != 0
-    assert "failed to validate" in result.stdout + result.stderr
-    assert "undefined_name" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "90-plasma-extra.py: the new content failed its check" in output
+    assert "NameError: name 'undefined_name' is not defined" in output  # the check says why
     assert not host.file("/opt/tljh/config/jupyterhub_config.d/90-plasma-extra.py").exists
     assert host.service("jupyterhub").is_running
     assert host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub") == before
