@@ -69,4 +69,4 @@ def test_the_whole_host_comes_back_from_a_backup(host, hub):
 def test_the_restore_playbook_asks_what_to_restore():
     refused = run_playbook("plasma.platform.restore", {})
     assert refused.returncode != 0
-    assert "Say what to restore, one of: -e restore_user=NAME" in refused.stdout
+    assert "Say what to restore, one of: -e restore_user=NAME" in refused.stdout + refused.stderr
