@@ -60,11 +60,8 @@ def with_folders(environments: list[dict], folder_format: str = "{image}") -> li
 
 
 def shared_folders(folders: list[dict]) -> list[dict]:
-    """The shared_data role's folders as {name, group, path}, the path defaulting to /srv/projects/<name>."""
-    return [
-        {"name": folder["name"], "group": folder["group"], "path": folder.get("path") or f"/srv/projects/{folder['name']}"}
-        for folder in folders
-    ]
+    """The shared_data role's folders as {path, group}, the path defaulting to /srv/projects/<name>."""
+    return [{"path": folder.get("path") or f"/srv/projects/{folder['name']}", "group": folder["group"]} for folder in folders]
 
 
 class FilterModule:

@@ -215,9 +215,9 @@ def test_the_unit_tests_use_the_hub_roles_jupyterhub_and_dockerspawner():
 def test_group_folders_are_mounted_read_write_for_members_only_and_only_when_they_exist(tmp_path):
     (tmp_path / "project").mkdir()
     folders = [
-        {"name": "project", "group": "root", "path": str(tmp_path / "project")},
-        {"name": "lab", "group": "no-such-group-here", "path": str(tmp_path)},
-        {"name": "gone", "group": "root", "path": str(tmp_path / "gone")},
+        {"path": str(tmp_path / "project"), "group": "root"},
+        {"path": str(tmp_path), "group": "no-such-group-here"},
+        {"path": str(tmp_path / "gone"), "group": "root"},
     ]
     mounts = spawner("root", shared_folders=folders).group_folder_mounts()
     assert [(mount["Source"], mount["Target"], mount["ReadOnly"]) for mount in mounts] == [

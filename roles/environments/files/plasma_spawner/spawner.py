@@ -112,7 +112,7 @@ class PlasmaSpawner(SystemUserSpawner):
     shared_folders = List(
         Dict(),
         config=True,
-        help="Group folders, dicts with name, group and path: mounted read-write at path into the servers of the "
+        help="Group folders, dicts with path and group: mounted read-write at path into the servers of the "
         "group's members only (membership read at every start).",
     )
     ready_poll_interval = Float(
