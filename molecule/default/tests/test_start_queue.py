@@ -62,7 +62,8 @@ def test_servers_beyond_the_start_slots_wait_in_line_and_all_start(hub):
         # Three at once through one slot: someone waited behind another waiting user, and never more
         # than one server started at a time.
         assert 2 in places, seen
-        assert set(starting_now) == {1}, seen
+        # (0 is honest too: the first in line in the instant between a start ending and its own beginning.)
+        assert max(starting_now) == 1, seen
         assert all(messages[-1].startswith("Server ready") for messages in seen.values()), seen
     finally:
         for server in servers.values():
