@@ -41,6 +41,7 @@ class Environment:
     mem_limit: int | None = None
     cpu_limit: float | None = None
     groups: tuple[str, ...] = ()  # host groups whose members may start it; empty: everyone
+    constraints: tuple[str, ...] = ()  # Swarm placement constraints, in a fleet
 
     @classmethod
     def from_config(cls, entry: dict) -> Environment:
@@ -51,6 +52,7 @@ class Environment:
             mem_limit=memory_bytes(entry.get("mem_limit")),
             cpu_limit=None if entry.get("cpu_limit") is None else float(entry["cpu_limit"]),
             groups=tuple(entry.get("groups") or ()),
+            constraints=tuple(entry.get("constraints") or ()),
         )
 
 

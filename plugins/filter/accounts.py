@@ -1,0 +1,129 @@
+# Copyright (c) 2026, plasma.platform maintainers
+# BSD 3-Clause License (see LICENSE)
+"""The numeric ids of the platform's accounts and groups, the same on every host of a fleet."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: account_ids
+short_description: The uid, primary gid and group ids of the platform's accounts, the same on every host
+description:
+  - Given the accounts and groups the users role manages and the account databases of every host that must agree
+    (the hub host and its nodes, or the one host), returns the id each one has or will have everywhere.
+  - An id already in use on any host is kept, an explicit one is taken as given, a new one is the next free id on
+    all hosts at once (accounts and their private groups from 1000 up, as useradd does; system groups from 999 down,
+    as groupadd does).
+  - Every disagreement is reported in RV(_value.errors), naming the hosts, so that the role stops before any change.
+positional: _input
+options:
+  _input:
+    description: The accounts to be present, dicts with V(name) and optionally V(uid) and V(gid) (the primary group's id).
+    type: list
+    elements: dict
+    required: true
+  groups:
+    description: The groups, dicts with V(name), optionally V(gid), and V(system) (allocated from the system range).
+    type: list
+    elements: dict
+    required: true
+  databases:
+    description: Per host, its facts with C(getent_passwd) and C(getent_group), as ansible.builtin.getent sets them.
+    type: dict
+    required: true
+"""
+
+RETURN = r"""
+_value:
+  description: V(users) (name to V(uid), V(gid) and V(group), the primary group's name), V(groups) (name to gid) and V(errors) (messages).
+  type: dict
+"""
+
+FIRST_ID = 1000
+LAST_ID = 59999
+FIRST_SYSTEM_ID = 100
+LAST_SYSTEM_ID = 999
+
+
+def _ids_by_host(databases: dict, database: str, name: str, field: int) -> dict[str, int]:
+    """{host: numeric id} of an entry, on the hosts that have it."""
+    return {host: int(tables["getent_" + database][name][field]) for host, tables in sorted(databases.items()) if name in tables["getent_" + database]}
+
+
+def _disagreement(kind: str, name: str, found: dict[str, int]) -> str:
+    where = ", ".join(f"{value} on {host}" for host, value in found.items())
+    return f"{kind} {name!r} has different ids on the hosts ({where}): give it the same id everywhere first"
+
+
+def account_ids(users: list, groups: list, databases: dict) -> dict:
+    used_uids = {int(entry[1]) for tables in databases.values() for entry in tables["getent_passwd"].values()}
+    used_gids = {int(entry[1]) for tables in databases.values() for entry in tables["getent_group"].values()}
+    errors: list[str] = []
+    result: dict = {"users": {}, "groups": {}, "errors": errors}
+
+    def holders(database: str, value: int, field: int) -> dict[str, str]:
+        """{host: name} of entries of another name holding the id."""
+        return {
+            host: other
+            for host, tables in sorted(databases.items())
+            for other, entry in tables["getent_" + database].items()
+            if int(entry[field]) == value
+        }
+
+    def settle(kind: str, database: str, field: int, name: str, explicit, holder_database: str) -> int | None:
+        """The id an entry already has or is given, or None when it is new; errors for any disagreement.
+        An explicit id must not be held by an entry of another name in holder_database."""
+        found = _ids_by_host(databases, database, name, field)
+        if len(set(found.values())) > 1:
+            errors.append(_disagreement(kind, name, found))
+            return None
+        if explicit is not None:
+            explicit = int(explicit)
+            if found and explicit not in found.values():
+                host, value = next(iter(found.items()))
+                errors.append(f"{kind} {name!r} is given id {explicit} but has {value} on {host}: the role does not renumber it")
+            taken = {host: other for host, other in holders(holder_database, explicit, 1).items() if other != name}
+            if taken:
+                host, other = next(iter(taken.items()))
+                errors.append(f"{kind} {name!r}: id {explicit} is taken by {other!r} on {host}")
+            return explicit
+        return next(iter(found.values())) if found else None
+
+    def free_id(used: set[int], system: bool, also: set[int] = frozenset()) -> int:
+        if system:  # groupadd --system: the highest free id of the system range
+            candidates = range(LAST_SYSTEM_ID, FIRST_SYSTEM_ID - 1, -1)
+        else:  # useradd: one above the highest in use, else the lowest free
+            highest = max((value for value in used if FIRST_ID <= value <= LAST_ID), default=FIRST_ID - 1)
+            candidates = [*range(highest + 1, LAST_ID + 1), *range(FIRST_ID, highest + 1)]
+        for candidate in candidates:
+            if candidate not in used and candidate not in also:
+                return candidate
+        raise ValueError("no free id left")
+
+    for group in groups:
+        gid = settle("group", "group", 1, group["name"], group.get("gid"), "group")
+        if gid is None:
+            gid = free_id(used_gids, bool(group.get("system")))
+        used_gids.add(gid)
+        result["groups"][group["name"]] = gid
+    for user in users:
+        name = user["name"]
+        uid = settle("account", "passwd", 1, name, user.get("uid"), "passwd")
+        gid = settle("account's primary group", "passwd", 2, name, user.get("gid"), "group")
+        if gid is None:  # new: its private group, or one of that name already there
+            gid = settle("group", "group", 1, name, None, "group")
+        if uid is None:  # new: an id free as a uid and, for the private group, as a gid (as useradd gives)
+            uid = free_id(used_uids, False, set() if gid is not None else used_gids)
+        if gid is None:
+            gid = uid if uid not in used_gids else free_id(used_gids, False)
+        used_uids.add(uid)
+        used_gids.add(gid)
+        # An account that already has another group as its primary one (such as users) keeps it.
+        group_names = set(holders("group", gid, 1).values())
+        group = name if not group_names or name in group_names else sorted(group_names)[0]
+        result["users"][name] = {"uid": uid, "gid": gid, "group": group}
+    return result
+
+
+class FilterModule:
+    def filters(self):
+        return {"account_ids": account_ids}

@@ -1,0 +1,190 @@
+# Copyright (c) 2026, plasma.platform maintainers
+# BSD 3-Clause License (see LICENSE)
+"""The hub's spawner in a fleet: each server is a Docker Swarm service of one task, on a node that holds its image,
+with exactly what PlasmaSpawner gives a container on a single host."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from docker.types import ContainerSpec, EndpointSpec, Mount, Placement, Resources, RestartPolicy, TaskTemplate
+from dockerspawner import SwarmSpawner
+from tornado import web
+from traitlets import Float, Unicode, default
+
+from .environments import Environment
+from .spawner import ENTRYPOINT_CAPABILITIES, ENTRYPOINT_IN_CONTAINER, PlasmaSpawner
+
+# Task states on the way to running, and those it never comes back from.
+_STARTING = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
+_ENDED = {"complete", "shutdown", "failed", "rejected", "orphaned", "remove"}
+
+
+def node_address(node: dict) -> str:
+    """Where the hub reaches a node's published ports: its advertised address. A manager may report 0.0.0.0 as
+    its status address; its manager address then names it."""
+    address = node["Status"].get("Addr", "")
+    if address in ("", "0.0.0.0") and node.get("ManagerStatus"):
+        address = node["ManagerStatus"]["Addr"].rsplit(":", 1)[0]
+    return address
+
+
+def published_port(task: dict, target: int) -> int | None:
+    """The node port a task's container port is published at (host mode), once the task runs."""
+    for port in task["Status"].get("PortStatus", {}).get("Ports", []):
+        if port.get("TargetPort") == target:
+            return port.get("PublishedPort")
+    return None
+
+
+class PlasmaSwarmSpawner(PlasmaSpawner):
+    """PlasmaSpawner across the nodes of a Docker Swarm. Each node's images are recorded as its labels by the
+    environments role; a server runs only on a node with its environment's exact image, from that image's id (no
+    node pulls anything at start), with its limits as reservations, and never restarts by itself: a server that
+    ends, or whose node is lost, is reported stopped, as a container on a single host is.
+
+    The hub runs on the host, outside the Swarm's overlay networks: each server publishes its port on its node
+    (host mode, a random port) and the hub and its proxy reach it at the node's address."""
+
+    object_type = "service"
+    object_id_key = "ID"
+    # As DockerSpawner's SwarmSpawner does it.
+    get_task = SwarmSpawner.get_task
+    stop_object = SwarmSpawner.stop_object
+    remove_object = SwarmSpawner.remove_object
+
+    image_label_prefix = Unicode(
+        "plasma.image.",
+        config=True,
+        help="Node labels <prefix><image id hex>=true record which images a node holds (set by the environments role).",
+    )
+    placement_timeout = Float(
+        60,
+        config=True,
+        help="How long a server may wait for a node that holds its image and has room for its reservations, "
+        "before the user is told no node can take it now (seconds).",
+    )
+    _service_image = ""
+    _service_environment: Environment | None = None
+
+    # Nodes hold their images from the environments role; which ones is checked at every start.
+    @default("pull_policy")
+    def _default_pull_policy(self) -> str:
+        return "skip"
+
+    def image_label(self, image_id: str) -> str:
+        return self.image_label_prefix + image_id.split(":", 1)[-1]
+
+    async def _image_id(self, environment: Environment) -> str:
+        """The image id the hub host holds (its copy is the reference), if at least one node that takes servers
+        holds the same image."""
+        image_id = await super()._image_id(environment)
+        label = self.image_label(image_id)
+        nodes = await self.docker("nodes")
+        if not any(
+            node["Spec"].get("Labels", {}).get(label) == "true"
+            and node["Status"]["State"] == "ready"
+            and node["Spec"].get("Availability") == "active"
+            for node in nodes
+        ):
+            raise web.HTTPError(
+                503,
+                f"The environment {environment.display_name!r} is not available on any node of this server right now "
+                f"(image {environment.image}); please tell an administrator.",
+            )
+        self._service_image, self._service_environment = image_id, environment
+        return image_id
+
+    @property
+    def service_mounts(self) -> list[Mount]:
+        """The container's mounts on a single host: the home and the entrypoint, the shared data, group folders."""
+        binds = [
+            Mount(target=bind["bind"], source=source, type="bind", read_only=bind.get("mode") == "ro" or bind.get("ro", False))
+            for source, bind in self.volume_binds.items()
+        ]
+        return [*binds, *self.mount_binds]
+
+    async def create_object(self):
+        environment = self._service_environment
+        nano_cpus = int(environment.cpu_limit * 1e9) if environment.cpu_limit else None
+        container = ContainerSpec(
+            # The exact image the node was checked to hold; an id is never pulled.
+            image=self._service_image,
+            command=["/bin/sh", ENTRYPOINT_IN_CONTAINER],
+            args=await self.get_command(),
+            env=self.get_env(),
+            user="0",  # only the entrypoint's first instant: it names the user, then drops to the user
+            mounts=self.service_mounts,
+            init=True,
+            cap_drop=["ALL"],
+            cap_add=ENTRYPOINT_CAPABILITIES,
+        )
+        task = TaskTemplate(
+            container_spec=container,
+            # The environment's limits, reserved: a node runs no more servers than it has room for.
+            resources=Resources(
+                mem_limit=environment.mem_limit,
+                mem_reservation=environment.mem_limit,
+                cpu_limit=nano_cpus,
+                cpu_reservation=nano_cpus,
+            ),
+            restart_policy=RestartPolicy(condition="none"),
+            placement=Placement(constraints=[f"node.labels.{self.image_label(self._service_image)} == true", *environment.constraints]),
+        )
+        # dnsrr: no virtual IP (it needs IPVS); the port on the node that runs the task, none on the others.
+        endpoint = EndpointSpec(mode="dnsrr", ports={None: (self.port, "tcp", "host")})
+        return await self.docker(
+            "create_service",
+            task,
+            name=self.object_name,
+            endpoint_spec=endpoint,
+            labels={"org.jupyter.user": self.user.name, "org.jupyter.server": self.name or ""},
+        )
+
+    async def start_object(self) -> None:
+        """Wait until the task runs. A task that ends first, or waits longer than placement_timeout for a node,
+        is an error with Swarm's reason."""
+        deadline = time.monotonic() + self.placement_timeout
+        while True:
+            task = await self.get_task()
+            if task is None:
+                raise web.HTTPError(500, f"Your server's service {self.object_name} is gone; please try again.")
+            status = task["Status"]
+            state = status["State"]
+            reason = status.get("Err") or status.get("Message") or state
+            if state == "running":
+                return
+            if state in _ENDED:
+                raise web.HTTPError(500, f"Your server stopped while starting: {reason}")
+            if state == "pending" and time.monotonic() > deadline:
+                raise web.HTTPError(
+                    503,
+                    f"No node can take your server right now ({reason}); please try again in a few minutes.",
+                )
+            await asyncio.sleep(self.ready_poll_interval)
+
+    async def get_ip_and_port(self) -> tuple[str, int]:
+        task = await self.get_task()
+        node = await self.docker("inspect_node", task["NodeID"])
+        port = published_port(task, self.port)
+        if port is None:
+            raise web.HTTPError(500, f"Your server's port is not published on node {node['Description']['Hostname']}.")
+        return node_address(node), port
+
+    async def poll(self):
+        """None while the task runs on a node that is up; otherwise the reason, and the hub reports the server
+        stopped (a lost node included: its servers are gone with it)."""
+        task = await self.get_task()
+        if task is None:
+            return 0
+        state = task["Status"]["State"]
+        if state in _STARTING:
+            return None
+        if state != "running":
+            return f"task {state}: {task['Status'].get('Err') or task['Status'].get('Message', '')}"
+        node = await self.docker("inspect_node", task["NodeID"])
+        if node["Status"]["State"] != "ready":
+            self.log.warning("%s's server ran on node %s, which is %s", self.user.name, node["Description"]["Hostname"], node["Status"]["State"])
+            return f"node {node['Description']['Hostname']} is {node['Status']['State']}"
+        return None
