@@ -109,8 +109,8 @@ def account_ids(users: list, groups: list, databases: dict) -> dict:
         name = user["name"]
         uid = settle("account", "passwd", 1, name, user.get("uid"), "passwd")
         gid = settle("account's primary group", "passwd", 2, name, user.get("gid"), "group")
-        if gid is None:  # new: its private group, or one of that name already there
-            gid = settle("group", "group", 1, name, None, "group")
+        if gid is None and not any(name in tables["getent_passwd"] for tables in databases.values()):
+            gid = settle("group", "group", 1, name, None, "group")  # new: a group of its name already there, if any
         if uid is None:  # new: an id free as a uid and, for the private group, as a gid (as useradd gives)
             uid = free_id(used_uids, False, set() if gid is not None else used_gids)
         if gid is None:

@@ -1,0 +1,150 @@
+"""A fleet: the hub host and two nodes in one Docker Swarm. Six users start servers at once and they run on more than
+one host, as the users, with their folders; a user's files follow them to another node; the hub restarting leaves
+every server answering; a node that stops takes its servers with it, the hub reports them stopped and their users
+start again on the other hosts.
+
+/home and /srv/data are one tmpfs volume each, shared by the three test hosts in place of the network file system a
+real fleet uses (this kernel cannot mount NFS); what NFS itself does (locking, attribute caching) is not tested here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.support.hub import Hub, UserServer, container_address
+
+SUITE = os.environ.get("PLASMA_SUITE", "bookworm")
+HUB_HOST = f"plasma-fleet-hub-{SUITE}"
+NODE_HOSTS = [f"plasma-fleet-node1-{SUITE}", f"plasma-fleet-node2-{SUITE}"]
+PASSWORDS = {name: f"{name.split('.')[0]}-pass" for name in ("alice", "bob", "carol", "dave", "erin", "first.last")}
+ENVIRONMENT = "Environment A"
+FOLDER = f"plasma-fleet-hub-{SUITE}-5000-plasma-env-a-1.0"
+
+
+def on(host: str, command: str) -> str:
+    """A shell command on a test host, as root; its output."""
+    result = subprocess.run(["docker", "exec", host, "sh", "-c", command], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{command} on {host}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def server_nodes() -> dict[str, str]:
+    """{user: hostname of the node} of every running user server, as the Swarm places them."""
+    nodes = {}
+    for line in on(HUB_HOST, "docker service ls -q --filter label=org.jupyter.user | xargs -r docker service inspect "
+                   "--format '{{.ID}} {{index .Spec.Labels \"org.jupyter.user\"}}'").split("\n"):
+        if not line.strip():
+            continue
+        service, user = line.split()
+        node = on(HUB_HOST, f"docker service ps --filter desired-state=running --format '{{{{.Node}}}}' {service}").strip()
+        if node:
+            nodes[user] = node
+    return nodes
+
+
+@pytest.fixture(scope="module")
+def hub() -> Hub:
+    hub = Hub(f"http://{container_address(HUB_HOST)}")
+    hub.wait_until_up()
+    return hub
+
+
+@pytest.fixture(scope="module")
+def servers(hub) -> dict[str, UserServer]:
+    """Every user's server, all started at once."""
+    servers = {name: UserServer(hub, name, hub.token(name, password)) for name, password in PASSWORDS.items()}
+    for server in servers.values():
+        server.stop()
+    answers: dict = {}
+    threads = [threading.Thread(target=lambda s=s: answers.__setitem__(s.username, s.start(ENVIRONMENT, timeout=300))) for s in servers.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=400)
+    assert sorted(answers) == sorted(PASSWORDS), answers
+    assert all(response.status_code in (201, 202) for response in answers.values()), {n: r.text for n, r in answers.items()}
+    return servers
+
+
+def test_servers_run_on_several_hosts_as_their_users_with_their_folders(servers):
+    placed = server_nodes()
+    assert sorted(placed) == sorted(PASSWORDS), placed
+    assert len(set(placed.values())) >= 2, placed
+    for name, server in servers.items():
+        uid, gid = on(HUB_HOST, f"id -u {name}").strip(), on(HUB_HOST, f"id -g {name}").strip()
+        seen = server.run_python(
+            "import os; print(os.getuid(), os.getgid(), os.getcwd(), os.path.isdir(os.path.expanduser('~/' + "
+            f"{FOLDER!r})), open('/proc/self/status').read().count('NoNewPrivs:\\t1'))"
+        ).split()
+        assert seen == [uid, gid, f"/home/{name}", "True", "1"], (name, placed[name], seen)
+
+
+def test_the_same_accounts_on_every_host():
+    accounts = {host: on(host, "getent passwd alice bob carol dave erin first.last; getent group jupyterhub-users")
+                for host in [HUB_HOST, *NODE_HOSTS]}
+    assert len(set(accounts.values())) == 1, accounts
+
+
+def test_shared_data_is_read_only_on_every_node(servers):
+    for name in ("alice", "bob"):
+        printed = servers[name].run_python(
+            "import os\ntry:\n    open('/srv/data/x', 'w')\nexcept OSError as error:\n    print(error.strerror)"
+        )
+        assert printed.strip() == "Read-only file system"
+
+
+def test_a_users_files_follow_them_to_another_node(servers):
+    alice = servers["alice"]
+    assert alice.save(f"{FOLDER}/notes.txt", "written on the first node").status_code in (200, 201)
+    first_node = server_nodes()["alice"]
+    alice.stop()
+    # The node goes into maintenance (paused: no new server lands on it), as an operator would do.
+    on(HUB_HOST, f"docker node update --availability pause {first_node}")
+    try:
+        assert alice.start(ENVIRONMENT).status_code in (201, 202)
+        second_node = server_nodes()["alice"]
+        assert second_node != first_node
+        assert alice.contents(f"{FOLDER}/notes.txt").json()["content"] == "written on the first node"
+    finally:
+        on(HUB_HOST, f"docker node update --availability active {first_node}")
+
+
+def test_servers_keep_answering_while_the_hub_restarts(hub, servers):
+    on(HUB_HOST, "systemctl restart jupyterhub")
+    hub.wait_until_up()
+    for name, server in servers.items():
+        assert server.contents().status_code == 200, name
+        assert server.model()["ready"], name
+
+
+def test_a_lost_node_takes_its_servers_the_hub_says_so_and_they_start_elsewhere(hub, servers):
+    placed = server_nodes()
+    lost = next(node for node in placed.values() if node != "plasma-fleet-hub")
+    lost_host = next(host for host in NODE_HOSTS if host.startswith(lost))
+    gone = sorted(name for name, node in placed.items() if node == lost)
+    kept = sorted(name for name in servers if name not in gone)
+    subprocess.run(["docker", "stop", lost_host], check=True, capture_output=True)
+    try:
+        for name in kept:
+            assert servers[name].contents().status_code == 200, name
+        # The hub polls every server every 30 s; Swarm marks a silent node down within seconds.
+        deadline = time.monotonic() + 180
+        while any(servers[name].model() for name in gone):
+            assert time.monotonic() < deadline, f"the hub still lists the servers of {gone} on the lost node {lost}"
+            time.sleep(5)
+        for name in gone:
+            assert servers[name].start(ENVIRONMENT).status_code in (201, 202), name
+        now = server_nodes()
+        assert all(now[name] != lost for name in gone), now
+        for name in kept:
+            assert servers[name].contents().status_code == 200, name
+    finally:
+        subprocess.run(["docker", "start", lost_host], check=True, capture_output=True)
+        deadline = time.monotonic() + 180
+        while f"{lost} Ready" not in on(HUB_HOST, "docker node ls --format '{{.Hostname}} {{.Status}}'"):
+            assert time.monotonic() < deadline, f"{lost} did not rejoin the Swarm"
+            time.sleep(3)
