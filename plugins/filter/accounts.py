@@ -4,40 +4,6 @@
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
-name: account_ids
-short_description: The uid, primary gid and group ids of the platform's accounts, the same on every host
-description:
-  - Given the accounts and groups the users role manages and the account databases of every host that must agree
-    (the hub host and its nodes, or the one host), returns the id each one has or will have everywhere.
-  - An id already in use on any host is kept, an explicit one is taken as given, a new one is the next free id on
-    all hosts at once (accounts and their private groups from 1000 up, as useradd does; system groups from 999 down,
-    as groupadd does).
-  - Every disagreement is reported in RV(_value.errors), naming the hosts, so that the role stops before any change.
-positional: _input
-options:
-  _input:
-    description: The accounts to be present, dicts with V(name) and optionally V(uid) and V(gid) (the primary group's id).
-    type: list
-    elements: dict
-    required: true
-  groups:
-    description: The groups, dicts with V(name), optionally V(gid), and V(system) (allocated from the system range).
-    type: list
-    elements: dict
-    required: true
-  databases:
-    description: Per host, its facts with C(getent_passwd) and C(getent_group), as ansible.builtin.getent sets them.
-    type: dict
-    required: true
-"""
-
-RETURN = r"""
-_value:
-  description: V(users) (name to V(uid), V(gid) and V(group), the primary group's name), V(groups) (name to gid) and V(errors) (messages).
-  type: dict
-"""
-
 FIRST_ID = 1000
 LAST_ID = 59999
 FIRST_SYSTEM_ID = 100

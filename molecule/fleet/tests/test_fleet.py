@@ -9,11 +9,13 @@ real fleet uses (this kernel cannot mount NFS); what NFS itself does (locking, a
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import threading
 import time
 
 import pytest
+import yaml
 
 from tests.support.hub import Hub, UserServer, container_address
 
@@ -80,7 +82,8 @@ def test_servers_run_on_several_hosts_as_their_users_with_their_folders(servers)
             "import os; print(os.getuid(), os.getgid(), os.getcwd(), os.path.isdir(os.path.expanduser('~/' + "
             f"{FOLDER!r})), open('/proc/self/status').read().count('NoNewPrivs:\\t1'))"
         ).split()
-        assert seen == [uid, gid, f"/home/{name}", "True", "1"], (name, placed[name], seen)
+        # The server starts in the environment folder, in the shared home.
+        assert seen == [uid, gid, f"/home/{name}/{FOLDER}", "True", "1"], (name, placed[name], seen)
 
 
 def test_the_same_accounts_on_every_host():
@@ -99,7 +102,8 @@ def test_shared_data_is_read_only_on_every_node(servers):
 
 def test_a_users_files_follow_them_to_another_node(servers):
     alice = servers["alice"]
-    assert alice.save(f"{FOLDER}/notes.txt", "written on the first node").status_code in (200, 201)
+    # The server's root is the environment folder.
+    assert alice.save("notes.txt", "written on the first node").status_code in (200, 201)
     first_node = server_nodes()["alice"]
     alice.stop()
     # The node goes into maintenance (paused: no new server lands on it), as an operator would do.
@@ -108,7 +112,7 @@ def test_a_users_files_follow_them_to_another_node(servers):
         assert alice.start(ENVIRONMENT).status_code in (201, 202)
         second_node = server_nodes()["alice"]
         assert second_node != first_node
-        assert alice.contents(f"{FOLDER}/notes.txt").json()["content"] == "written on the first node"
+        assert alice.contents("notes.txt").json()["content"] == "written on the first node"
     finally:
         on(HUB_HOST, f"docker node update --availability active {first_node}")
 
@@ -148,3 +152,46 @@ def test_a_lost_node_takes_its_servers_the_hub_says_so_and_they_start_elsewhere(
         while f"{lost} Ready" not in on(HUB_HOST, "docker node ls --format '{{.Hostname}} {{.Status}}'"):
             assert time.monotonic() < deadline, f"{lost} did not rejoin the Swarm"
             time.sleep(3)
+
+
+def test_a_node_taken_out_of_the_inventory_waits_for_its_servers_then_leaves(tmp_path, servers):
+    leaving, leaving_host = "plasma-fleet-node2", NODE_HOSTS[1]
+    bob = servers["bob"]
+    bob.stop()
+    # bob's next server lands on the leaving node: the other hosts take no new server for a moment.
+    others = ["plasma-fleet-hub", "plasma-fleet-node1"]
+    for node in others:
+        on(HUB_HOST, f"docker node update --availability pause {node}")
+    try:
+        assert bob.start(ENVIRONMENT).status_code in (201, 202)
+    finally:
+        for node in others:
+            on(HUB_HOST, f"docker node update --availability active {node}")
+    assert server_nodes()["bob"] == leaving
+
+    # The inventory without the node.
+    inventory = tmp_path / "inventory"
+    shutil.copytree(os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]), inventory)
+    hosts_file = inventory / os.path.basename(os.environ["MOLECULE_INVENTORY_FILE"])
+    hosts = yaml.safe_load(hosts_file.read_text())
+    for group in ("all", "jupyterhub_nodes"):
+        del hosts[group]["hosts"][leaving_host]
+    hosts_file.write_text(yaml.safe_dump(hosts))
+
+    def converge() -> subprocess.CompletedProcess:
+        playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+        return subprocess.run(["ansible-playbook", "-i", str(inventory), playbook], capture_output=True, text=True)
+
+    refused = converge()
+    assert refused.returncode != 0
+    assert "left the inventory and are paused" in refused.stdout and "jupyter-bob" in refused.stdout, refused.stdout
+    assert f"{leaving} Pause" in on(HUB_HOST, "docker node ls --format '{{.Hostname}} {{.Availability}}'")
+    assert bob.contents().status_code == 200  # never stopped by the play
+
+    bob.stop()
+    done = converge()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert leaving not in on(HUB_HOST, "docker node ls --format '{{.Hostname}}'")
+    # Its users start elsewhere.
+    assert bob.start(ENVIRONMENT).status_code in (201, 202)
+    assert server_nodes()["bob"] != leaving

@@ -50,6 +50,8 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     object_type = "service"
     object_id_key = "ID"
     # As DockerSpawner's SwarmSpawner does it.
+    service_name = SwarmSpawner.service_name
+    service_id = SwarmSpawner.service_id
     get_task = SwarmSpawner.get_task
     stop_object = SwarmSpawner.stop_object
     remove_object = SwarmSpawner.remove_object

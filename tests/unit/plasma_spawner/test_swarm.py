@@ -1,0 +1,29 @@
+"""PlasmaSwarmSpawner's reading of Swarm's answers: the node address the hub reaches a server at, and
+where its port is. Starting, polling and losing servers are tested on a real Swarm: molecule/fleet."""
+
+from __future__ import annotations
+
+from plasma_spawner.swarm import node_address, published_port
+
+
+def node(state: str = "ready", addr: str = "10.0.0.12", manager_addr: str | None = None) -> dict:
+    node = {"ID": "n1", "Description": {"Hostname": "node1"}, "Status": {"State": state, "Addr": addr}}
+    if manager_addr:
+        node["ManagerStatus"] = {"Addr": manager_addr, "Leader": True}
+    return node
+
+
+def task(state: str = "running", ports: list | None = None) -> dict:
+    return {"NodeID": "n1", "Status": {"State": state, "Message": state, "PortStatus": {"Ports": ports or []}}}
+
+
+def test_a_node_is_reached_at_its_address_and_a_manager_reporting_any_address_at_its_manager_address():
+    assert node_address(node(addr="10.0.0.12")) == "10.0.0.12"
+    assert node_address(node(addr="0.0.0.0", manager_addr="10.0.0.2:2377")) == "10.0.0.2"
+
+
+def test_the_port_published_on_the_node_for_the_servers_port():
+    ports = [{"Protocol": "tcp", "TargetPort": 22, "PublishedPort": 30022, "PublishMode": "host"},
+             {"Protocol": "tcp", "TargetPort": 8888, "PublishedPort": 31234, "PublishMode": "host"}]
+    assert published_port(task(ports=ports), 8888) == 31234
+    assert published_port(task(state="starting"), 8888) is None
