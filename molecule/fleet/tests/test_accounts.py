@@ -31,7 +31,7 @@ def test_an_account_with_another_uid_on_one_node_stops_the_play_before_any_chang
             capture_output=True, text=True,
         )
         assert result.returncode != 0
-        said = " ".join(result.stdout.split())
+        said = " ".join((result.stdout + result.stderr).split())  # Ansible prints failures on stderr
         assert f"account 'zoe' has different ids on the hosts (4322 on {HUB_HOST}, 4321 on {NODE_HOST})" in said, result.stdout
         assert "changed:" not in result.stdout, result.stdout
         # Nothing else happened to zoe anywhere.
