@@ -150,8 +150,13 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
         deadline = time.monotonic() + self.placement_timeout
         while True:
             task = await self.get_task()
-            if task is None:
-                raise web.HTTPError(500, f"Your server's service {self.object_name} is gone; please try again.")
+            if task is None:  # the orchestrator has not made it yet, or the service is gone
+                if await self.get_object() is None:
+                    raise web.HTTPError(500, f"Your server's service {self.object_name} is gone; please try again.")
+                if time.monotonic() > deadline:
+                    raise web.HTTPError(503, "Swarm made no task for your server; please try again in a few minutes.")
+                await asyncio.sleep(self.ready_poll_interval)
+                continue
             status = task["Status"]
             state = status["State"]
             reason = status.get("Err") or status.get("Message") or state
