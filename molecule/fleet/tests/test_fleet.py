@@ -117,6 +117,19 @@ def test_a_users_files_follow_them_to_another_node(servers):
         on(HUB_HOST, f"docker node update --availability active {first_node}")
 
 
+def test_an_environment_pinned_to_labelled_nodes_runs_there_with_its_limits_reserved(hub, servers):
+    large = UserServer(hub, "alice", servers["alice"].session.headers["Authorization"].split()[1], server_name="large")
+    large.stop()
+    assert large.start("Large").status_code in (201, 202)
+    try:
+        service = "jupyter-alice--large"
+        assert on(HUB_HOST, f"docker service ps --filter desired-state=running --format '{{{{.Node}}}}' {service}").strip() == "plasma-fleet-node1"
+        reservations = on(HUB_HOST, f"docker service inspect --format '{{{{json .Spec.TaskTemplate.Resources.Reservations}}}}' {service}")
+        assert reservations.strip() == '{"NanoCPUs":1000000000,"MemoryBytes":1073741824}'
+    finally:
+        large.stop()
+
+
 def test_servers_keep_answering_while_the_hub_restarts(hub, servers):
     on(HUB_HOST, "systemctl restart jupyterhub")
     hub.wait_until_up()
