@@ -130,6 +130,44 @@ def test_an_environment_pinned_to_labelled_nodes_runs_there_with_its_limits_rese
         large.stop()
 
 
+def test_a_node_that_could_not_pull_an_image_never_gets_its_servers(hub, servers):
+    node, node_host = "plasma-fleet-node2", NODE_HOSTS[1]
+    image = f"plasma-fleet-hub-{SUITE}:5000/plasma/env-a:1.0"
+    for name, placed in server_nodes().items():
+        if placed == node:
+            servers[name].stop()
+    # The node loses the image, and the registry is out of its reach when the pre-pull runs again.
+    on(node_host, f"docker image rm {image} && cp /etc/hosts /etc/hosts.plasma-test && echo '127.0.0.2 {HUB_HOST}' >> /etc/hosts")
+    others = ["plasma-fleet-hub", "plasma-fleet-node1"]
+    try:
+        failed = environments_playbook(node_host)
+        assert failed.returncode != 0, failed.stdout
+        # Only the node without the image takes servers: Environment A is refused at once, another one starts there.
+        for other in others:
+            on(HUB_HOST, f"docker node update --availability pause {other}")
+        erin = servers["erin"]
+        erin.stop()
+        refused = erin.start(ENVIRONMENT)
+        assert refused.status_code == 503 and "not available on any node" in refused.json()["message"], refused.text
+        assert erin.start("Docker Stacks layout").status_code in (201, 202)
+        assert server_nodes()["erin"] == node
+        erin.stop()
+    finally:
+        for other in others:
+            on(HUB_HOST, f"docker node update --availability active {other}")
+        on(node_host, "cat /etc/hosts.plasma-test > /etc/hosts && rm /etc/hosts.plasma-test")  # a bind mount: rewritten, not replaced
+    restored = environments_playbook(node_host)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert servers["erin"].start(ENVIRONMENT).status_code in (201, 202)
+
+
+def environments_playbook(limit: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.environments", "--limit", limit],
+        capture_output=True, text=True,
+    )
+
+
 def test_servers_keep_answering_while_the_hub_restarts(hub, servers):
     on(HUB_HOST, "systemctl restart jupyterhub")
     hub.wait_until_up()
