@@ -133,11 +133,14 @@ def test_an_environment_pinned_to_labelled_nodes_runs_there_with_its_limits_rese
 def test_a_node_that_could_not_pull_an_image_never_gets_its_servers(hub, servers):
     node, node_host = "plasma-fleet-node2", NODE_HOSTS[1]
     image = f"plasma-fleet-hub-{SUITE}:5000/plasma/env-a:1.0"
-    for name, placed in server_nodes().items():
-        if placed == node:
-            servers[name].stop()
-    # The node loses the image, and the registry is out of its reach when the pre-pull runs again.
-    on(node_host, f"docker image rm {image} && cp /etc/hosts /etc/hosts.plasma-test && echo '127.0.0.2 {HUB_HOST}' >> /etc/hosts")
+    moved = sorted(name for name, placed in server_nodes().items() if placed == node)
+    for name in moved:
+        servers[name].stop()
+    # The node loses the image (once Swarm has removed the stopped servers' containers), and the registry is out of
+    # its reach when the pre-pull runs again.
+    on(node_host, f"for i in $(seq 60); do docker container prune -f >/dev/null; docker image rm {image} && break; sleep 1; done; "
+                  f"! docker image inspect {image} >/dev/null 2>&1")
+    on(node_host, f"cp /etc/hosts /etc/hosts.plasma-test && echo '127.0.0.2 {HUB_HOST}' >> /etc/hosts")
     others = ["plasma-fleet-hub", "plasma-fleet-node1"]
     try:
         failed = environments_playbook(node_host)
@@ -158,7 +161,8 @@ def test_a_node_that_could_not_pull_an_image_never_gets_its_servers(hub, servers
         on(node_host, "cat /etc/hosts.plasma-test > /etc/hosts && rm /etc/hosts.plasma-test")  # a bind mount: rewritten, not replaced
     restored = environments_playbook(node_host)
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    assert servers["erin"].start(ENVIRONMENT).status_code in (201, 202)
+    for name in {*moved, "erin"}:
+        assert servers[name].start(ENVIRONMENT).status_code in (201, 202), name
 
 
 def environments_playbook(limit: str) -> subprocess.CompletedProcess:
