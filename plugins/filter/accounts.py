@@ -26,13 +26,13 @@ def account_ids(users: list, groups: list, databases: dict) -> dict:
     errors: list[str] = []
     result: dict = {"users": {}, "groups": {}, "errors": errors}
 
-    def holders(database: str, value: int, field: int) -> dict[str, str]:
-        """{host: name} of entries of another name holding the id."""
+    def holders(database: str, value: int) -> dict[str, str]:
+        """{host: name} of the entries holding the id (a uid in passwd, a gid in group)."""
         return {
             host: other
             for host, tables in sorted(databases.items())
             for other, entry in tables["getent_" + database].items()
-            if int(entry[field]) == value
+            if int(entry[1]) == value
         }
 
     def settle(kind: str, database: str, field: int, name: str, explicit, holder_database: str) -> int | None:
@@ -47,7 +47,7 @@ def account_ids(users: list, groups: list, databases: dict) -> dict:
             if found and explicit not in found.values():
                 host, value = next(iter(found.items()))
                 errors.append(f"{kind} {name!r} is given id {explicit} but has {value} on {host}: the role does not renumber it")
-            taken = {host: other for host, other in holders(holder_database, explicit, 1).items() if other != name}
+            taken = {host: other for host, other in holders(holder_database, explicit).items() if other != name}
             if taken:
                 host, other = next(iter(taken.items()))
                 errors.append(f"{kind} {name!r}: id {explicit} is taken by {other!r} on {host}")
@@ -84,7 +84,7 @@ def account_ids(users: list, groups: list, databases: dict) -> dict:
         used_uids.add(uid)
         used_gids.add(gid)
         # An account that already has another group as its primary one (such as users) keeps it.
-        group_names = set(holders("group", gid, 1).values())
+        group_names = set(holders("group", gid).values())
         group = name if not group_names or name in group_names else sorted(group_names)[0]
         result["users"][name] = {"uid": uid, "gid": gid, "group": group}
     return result
