@@ -18,10 +18,20 @@ description:
     command accepted the new content. The first failure stops the run; entries before it stay done, the
     failing file and every entry after it stay untouched.
   - Meant for text files the collection owns; it neither follows nor keeps backups.
+  - A new file never has more permissions than asked for, not even for an instant - it is written with
+    mode C(0600) and given its owner, group and mode before it takes its place.
+  - With O(user), every path is handled by that account, with its uid, gid and groups and without any
+    privilege, for the files root puts in a user's tree - a link the user made there leads only where the
+    user could write anyway.
 version_added: 0.1.0
 author:
   - plasma.platform maintainers (!UNKNOWN)
 options:
+  user:
+    description:
+      - The account that reads and writes every path, instead of the user the module runs as (root).
+      - O(files[].owner) and O(files[].group) then may only name what that account can set (itself, its groups).
+    type: str
   files:
     description: The paths, handled in this order.
     type: list
@@ -109,9 +119,12 @@ files:
       sample: false
 """
 
+import json
 import os
+import pwd
 import shutil
 import tempfile
+from collections.abc import Callable
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
@@ -135,7 +148,7 @@ def put_file(module: AnsibleModule, entry: dict, diffs: list[dict]) -> bool:
     if os.path.isdir(path):
         raise Refused(f"{path} is a directory, not a file")
     old = None
-    if os.path.exists(path):
+    if os.path.exists(path) and not os.path.islink(path):  # a link is replaced, never written through
         with open(path, "rb") as handle:
             old = handle.read()
     changed = old != new
@@ -148,6 +161,8 @@ def put_file(module: AnsibleModule, entry: dict, diffs: list[dict]) -> bool:
         # A file still to be created has no attributes to compare yet.
         return module.set_fs_attributes_if_different(attributes(module, entry), changed) if old is not None else changed
     if changed:
+        # mkstemp makes the file 0600; it gets its attributes (an old file's, or the ones asked for) before its
+        # name, so that it is never readable by more than it should be.
         descriptor, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
         try:
             with os.fdopen(descriptor, "wb") as handle:
@@ -158,7 +173,17 @@ def put_file(module: AnsibleModule, entry: dict, diffs: list[dict]) -> bool:
                 rc, out, err = module.run_command(entry["validate"] % staged)
                 if rc != 0:
                     raise Refused(f"{path}: the new content failed its check ({entry['validate']})", rc=rc, stdout=out, stderr=err)
-            module.atomic_move(staged, path)
+            if old is not None:
+                current = os.stat(path)
+                os.chmod(staged, current.st_mode & 0o7777)
+                if os.geteuid() == 0:
+                    os.chown(staged, current.st_uid, current.st_gid)
+            elif entry["mode"] is None:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(staged, 0o666 & ~umask)
+            module.set_fs_attributes_if_different({**attributes(module, entry), "path": staged}, True)
+            os.rename(staged, path)
         finally:
             if os.path.exists(staged):
                 os.unlink(staged)
@@ -192,9 +217,49 @@ def remove(module: AnsibleModule, entry: dict, diffs: list[dict]) -> bool:
     return True
 
 
+def put_all(module: AnsibleModule) -> dict:
+    """Every entry in order, up to the first one refused: what happened to each, the diffs, and the refusal."""
+    handlers = {"file": put_file, "directory": put_directory, "absent": remove}
+    results, diffs = [], []
+    for entry in module.params["files"]:
+        try:
+            changed = handlers[entry["state"]](module, entry, diffs)
+        except Refused as refused:
+            return {"files": results, "diffs": diffs, "refused": str(refused), "details": refused.details}
+        except OSError as error:
+            return {"files": results, "diffs": diffs, "refused": f"{entry['path']}: {error.strerror}", "details": {}}
+        results.append({"path": entry["path"], "state": entry["state"], "changed": changed})
+    return {"files": results, "diffs": diffs}
+
+
+def as_account(name: str, work: Callable[[], dict]) -> dict:
+    """What work() returns, run in a child process that has only the account's uid, gid and groups."""
+    account = pwd.getpwnam(name)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to the account for good, work, report, and leave without cleanup of the parent's
+        os.close(read_end)
+        try:
+            os.setgroups(os.getgrouplist(name, account.pw_gid))
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+            outcome = work()
+        except Exception as error:  # reported by the parent, which alone talks to Ansible
+            outcome = {"files": [], "diffs": [], "refused": f"as {name}: {error}", "details": {}}
+        with os.fdopen(write_end, "w") as handle:
+            json.dump(outcome, handle)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as handle:
+        report = handle.read()
+    os.waitpid(pid, 0)
+    return json.loads(report) if report else {"files": [], "diffs": [], "refused": f"the process working as {name} ended", "details": {}}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
+            "user": {"type": "str"},
             "files": {
                 "type": "list",
                 "elements": "dict",
@@ -217,20 +282,23 @@ def main() -> None:
         if not os.path.isabs(entry["path"]):
             module.fail_json(msg=f"path must be absolute: {entry['path']}; nothing was changed")
 
-    handlers = {"file": put_file, "directory": put_directory, "absent": remove}
-    results, diffs = [], []
-    for entry in module.params["files"]:
+    user = module.params["user"]
+    if user is not None:
         try:
-            changed = handlers[entry["state"]](module, entry, diffs)
-        except Refused as refused:
-            module.fail_json(
-                msg=f"{refused}; it was left as it was, and so was every path after it", files=results, **refused.details
-            )
-        results.append({"path": entry["path"], "state": entry["state"], "changed": changed})
-
+            pwd.getpwnam(user)
+        except KeyError:
+            if not module.check_mode:  # in check mode on a fresh host, the account is only planned
+                module.fail_json(msg=f"there is no account {user}; nothing was changed")
+            module.exit_json(changed=True, files=[])
+    outcome = put_all(module) if user is None else as_account(user, lambda: put_all(module))
+    results = outcome["files"]
+    if "refused" in outcome:
+        module.fail_json(
+            msg=f"{outcome['refused']}; it was left as it was, and so was every path after it", files=results, **outcome["details"]
+        )
     result = {"changed": any(item["changed"] for item in results), "files": results}
     if module._diff:
-        result["diff"] = diffs
+        result["diff"] = outcome["diffs"]
     module.exit_json(**result)
 
 

@@ -3,6 +3,7 @@ a re-run that changes nothing, check and diff mode, a failed check that touches 
 
 from __future__ import annotations
 
+import os
 import stat
 from functools import partial
 from pathlib import Path
@@ -83,3 +84,36 @@ def test_a_folder_where_a_file_belongs_is_refused(tmp_path):
     (tmp_path / "app.conf").mkdir()
     result = file_set({"files": [{"path": str(tmp_path / "app.conf"), "content": "x\n"}]})
     assert result["failed"] is True and "is a directory, not a file" in result["msg"]
+
+
+def test_as_a_user_links_lead_only_where_that_user_could_write():
+    """user: the account's own tree, written by the account: a link it made to root's files changes nothing
+    there; a link in place of a managed file is replaced by the file."""
+    import pwd
+    import shutil
+    import tempfile
+
+    nobody = pwd.getpwnam("nobody")
+    home = Path(tempfile.mkdtemp(dir="/tmp"))
+    protected = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        home.chmod(0o755)
+        (protected / "keys").write_text("root's\n")
+        (home / "tree").mkdir()
+        (home / "tree" / "keys").symlink_to(protected / "keys")
+        (home / "linked").symlink_to(protected)
+        for path in (home / "tree", home / "tree" / "keys", home / "linked"):
+            os.lchown(path, nobody.pw_uid, nobody.pw_gid)
+
+        written = file_set({"user": "nobody", "files": [{"path": str(home / "tree" / "keys"), "content": "mine\n", "mode": "0600"}]})
+        assert written["changed"] is True
+        assert (protected / "keys").read_text() == "root's\n"
+        keys = home / "tree" / "keys"
+        assert not keys.is_symlink() and keys.read_text() == "mine\n" and keys.stat().st_uid == nobody.pw_uid
+
+        refused = file_set({"user": "nobody", "files": [{"path": str(home / "linked" / "keys"), "content": "mine\n"}]})
+        assert "Permission denied" in refused["msg"]
+        assert (protected / "keys").read_text() == "root's\n"
+    finally:
+        shutil.rmtree(home)
+        shutil.rmtree(protected)
