@@ -8,6 +8,11 @@ FIRST_ID = 1000
 LAST_ID = 59999
 FIRST_SYSTEM_ID = 100
 LAST_SYSTEM_ID = 999
+# Names that must never be a platform user's, and why.
+RESERVED_NAMES = {
+    "root": "it is the system's administrator",
+    "jovyan": "the environment images keep their bundled files in /home/jovyan, which its home would hide",
+}
 
 
 def _ids_by_host(databases: dict, database: str, name: str, field: int) -> dict[str, int]:
@@ -73,6 +78,20 @@ def account_ids(users: list, groups: list, databases: dict) -> dict:
         result["groups"][group["name"]] = gid
     for user in users:
         name = user["name"]
+        if name in RESERVED_NAMES:
+            errors.append(f"account name {name!r} is reserved ({RESERVED_NAMES[name]}): choose another name")
+            continue
+        system = {host: value for host, value in _ids_by_host(databases, "passwd", name, 1).items() if not FIRST_ID <= value <= LAST_ID}
+        if system:
+            host, value = next(iter(system.items()))
+            errors.append(
+                f"account {name!r} is a system account on {host} (uid {value}): a platform user must be a person's account "
+                f"(uid {FIRST_ID} to {LAST_ID}); choose another name"
+            )
+            continue
+        if user.get("uid") is not None and not FIRST_ID <= int(user["uid"]) <= LAST_ID:
+            errors.append(f"account {name!r} is given uid {user['uid']}: a platform user's uid is {FIRST_ID} to {LAST_ID}")
+            continue
         uid = settle("account", "passwd", 1, name, user.get("uid"), "passwd")
         gid = settle("account's primary group", "passwd", 2, name, user.get("gid"), "group")
         if gid is None and not any(name in tables["getent_passwd"] for tables in databases.values()):

@@ -24,13 +24,15 @@ BUNDLE_ID = "sha256:test-bundle"
 AWKWARD_FILES = ["README.md", "my notes.txt", "data/table.csv", ".private-token"]
 
 
-def start(image: str, home: Path, command: str, user: str = "first.last", groups=GROUPS, prelude: str = "") -> subprocess.CompletedProcess:
+def start(image: str, home: Path, command: str, user: str = "first.last", groups=GROUPS, prelude: str = "",
+          extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Start a container as the hub does and run `command` (sh) in it as the entrypoint's command.
     `prelude` runs as root before the entrypoint, to shape the image's account files."""
     environment = {
         "NB_USER": user, "NB_UID": str(UID), "NB_GID": str(GID), "HOME": f"/home/{user}",
         "PLASMA_ENVIRONMENT_FOLDER": FOLDER, "PLASMA_BUNDLE_ID": BUNDLE_ID,
         "PLASMA_GROUPS": "\n".join(f"{name}:{gid}" for name, gid in groups),
+        **(extra_env or {}),
     }
     # The container's privileges as PlasmaSpawner sets them.
     arguments = ["docker", "run", "--rm", "--init", "--user", "0", "--entrypoint", "/bin/sh",
@@ -169,3 +171,22 @@ def test_groups_that_are_not_name_gid_lines_are_refused(home):
     assert result.returncode != 0
     assert "PLASMA_GROUPS: 'wheel:0' is not a name:gid line with a non-root gid" in result.stderr
     assert not (home / FOLDER).exists()
+
+
+def test_the_root_phase_never_runs_a_program_of_the_user_s(image, home):
+    """An image whose PATH starts in the home (repo2docker's ~/.local/bin): the user's own awk, tar, setpriv,
+    mkdir and ls there never run as root; the server's command still gets the image's PATH."""
+    bin_folder = home / ".local" / "bin"
+    bin_folder.mkdir(parents=True)
+    for tool in ("awk", "tar", "setpriv", "mkdir", "ls", "cat"):
+        trap = bin_folder / tool
+        trap.write_text("#!/bin/sh\nid -u >> /home/first.last/ran-as\nexit 1\n")
+        trap.chmod(0o755)
+    for path in (home / ".local", bin_folder, *bin_folder.iterdir()):
+        os.chown(path, UID, GID)
+    path = "/home/first.last/.local/bin:/usr/local/bin:/usr/bin:/bin"
+    result = start(image, home, 'printf "%s\\n" "$PATH"', extra_env={"PATH": path})
+    assert result.returncode == 0, result.stderr
+    assert not (home / "ran-as").exists(), (home / "ran-as").read_text()
+    assert result.stdout.splitlines()[-1] == path
+    assert (home / FOLDER / "README.md").is_file()

@@ -71,3 +71,18 @@ def test_an_explicit_id_never_renumbers_an_existing_account():
     hub = host({**DEBIAN, "alice": (1001, 1001)}, {**DEBIAN_GROUPS, "alice": 1001})
     ids = account_ids([{"name": "alice", "uid": 2000}], [], {"hub": hub})
     assert ids["errors"] == ["account 'alice' is given id 2000 but has 1001 on hub: the role does not renumber it"]
+
+
+def test_reserved_names_system_accounts_and_system_uids_are_refused():
+    hub = host({**DEBIAN, "postgres": (113, 120)}, {**DEBIAN_GROUPS, "postgres": 120})
+    users = [{"name": "jovyan"}, {"name": "root"}, {"name": "postgres"}, {"name": "svc", "uid": 500}, {"name": "alice"}]
+    ids = account_ids(users, [], {"hub": hub})
+    assert ids["errors"] == [
+        "account name 'jovyan' is reserved (the environment images keep their bundled files in /home/jovyan, which its "
+        "home would hide): choose another name",
+        "account name 'root' is reserved (it is the system's administrator): choose another name",
+        "account 'postgres' is a system account on hub (uid 113): a platform user must be a person's account "
+        "(uid 1000 to 59999); choose another name",
+        "account 'svc' is given uid 500: a platform user's uid is 1000 to 59999",
+    ]
+    assert list(ids["users"]) == ["alice"]

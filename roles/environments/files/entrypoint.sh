@@ -16,6 +16,12 @@
 # awk only: works on Debian and Ubuntu images, Docker Stacks and repo2docker alike.
 set -eu
 
+# The root phase finds its tools in the image's system folders only: never in a folder of the user's
+# (repo2docker images put ~/.local/bin first on PATH). The command and the user's processes get the
+# image's PATH back.
+USER_PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}"
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
 BUNDLE=/home/jovyan
 NL='
 '
@@ -41,9 +47,10 @@ case "$folder" in
   "" | . | .. | */* | -*) die "environment folder name '$folder' is not a plain folder name" ;;
 esac
 [ "$#" -gt 0 ] || die "no command given (expected jupyterhub-singleuser)"
-command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed in this image: it cannot run a notebook server for JupyterHub"
+(PATH="$USER_PATH" && command -v "$1" >/dev/null 2>&1) \
+  || die "'$1' is not installed in this image: it cannot run a notebook server for JupyterHub"
 for tool in setpriv tar awk; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing in this image: it is needed to start as the user"
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing in this image's /usr/bin and /bin: it is needed to start as the user"
 done
 
 # Each line must be name:gid. From them: the numeric gids for setgroups(2), and the groups'
@@ -113,5 +120,7 @@ fi
 
 cd "$target"
 log "starting $1 as $NB_USER ($NB_UID:$NB_GID, groups $gids) in $target"
+setpriv="$(command -v setpriv)"
+PATH="$USER_PATH"
 # shellcheck disable=SC2086
-exec setpriv $user_privileges -- "$@"
+exec "$setpriv" $user_privileges -- "$@"

@@ -12,6 +12,7 @@ from tornado import web
 from plasma_spawner.environments import (
     Environment,
     check_environment_folder,
+    check_account,
     check_home,
     choose_environment,
     container_environment,
@@ -178,3 +179,15 @@ def test_the_container_gets_the_folder_the_image_id_and_the_groups_a_line_each()
 ])
 def test_nothing_below_a_read_only_bind_is_writable_on_any_engine(api_version, options):
     assert read_only_bind_options(api_version) == options
+
+
+def test_an_account_whose_home_is_the_images_bundle_gets_no_server():
+    jovyan = pwd.struct_passwd(("jovyan", "x", 1000, 100, "", "/home/jovyan/", "/bin/bash"))
+    error = refusal(check_account, jovyan, set())
+    assert error.status_code == 403
+    assert "/home/jovyan, where the environment images keep their bundled files" in error.log_message
+
+
+def test_a_person_s_account_in_the_login_groups_is_accepted():
+    person = pwd.struct_passwd(("first.last", "x", 4321, 4321, "", "/home/first.last", "/bin/bash"))
+    assert check_account(person, set()) is None

@@ -190,11 +190,21 @@ def test_a_user_without_a_host_account_is_refused_before_docker():
     assert "There is no host account for no-such-account-here" in error.log_message
 
 
-def test_a_user_whose_home_is_missing_is_refused_before_docker():
-    # Debian's "nobody" has the home /nonexistent: Docker would create it, as root.
+def test_a_system_account_gets_no_server_even_when_an_admin_asks():
+    # The hub makes a user of any existing account an admin names; Debian's "nobody" is one.
     error = start_refusal(spawner("nobody"), None)
-    assert error.status_code == 500
-    assert error.log_message == "The home folder /nonexistent of nobody does not exist on the host; please tell an administrator."
+    assert error.status_code == 403
+    assert error.log_message == "nobody is a system account (uid 65534): servers run only for people's accounts (uid 1000 to 59999)."
+
+
+def test_an_account_outside_the_hub_s_login_groups_gets_no_server():
+    server = spawner("nobody")
+    server.authenticator = SimpleNamespace(allowed_groups={"jupyterhub-users", "jupyterhub-admins"})
+    error = start_refusal(server, None)
+    assert error.status_code == 403
+    assert error.log_message == (
+        "nobody is not a user of this platform (in none of the groups jupyterhub-admins, jupyterhub-users): no server is started for it."
+    )
 
 
 def test_the_package_is_versioned_with_the_collection():

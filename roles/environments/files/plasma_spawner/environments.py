@@ -113,6 +113,31 @@ def host_account(name: str) -> pwd.struct_passwd:
         raise web.HTTPError(500, f"There is no host account for {name}; please tell an administrator.") from None
 
 
+# The uids of people's accounts (useradd's range); the users role gives no other.
+FIRST_UID, LAST_UID = 1000, 59999
+# Where images keep their bundled files: an account whose home is there would hide them.
+BUNDLE_HOME = "/home/jovyan"
+
+
+def check_account(account: pwd.struct_passwd, allowed_groups: set[str]) -> None:
+    """Refuse a server to an account that is not a platform user's: outside the hub's login groups, a system
+    account, or one whose home would hide the images' bundled files. An admin's API request is refused too."""
+    name = account.pw_name
+    if allowed_groups and not allowed_groups & {group for group, _gid in host_groups(account)}:
+        raise web.HTTPError(
+            403, f"{name} is not a user of this platform (in none of the groups {', '.join(sorted(allowed_groups))}): no server is started for it."
+        )
+    if not FIRST_UID <= account.pw_uid <= LAST_UID:
+        raise web.HTTPError(
+            403, f"{name} is a system account (uid {account.pw_uid}): servers run only for people's accounts (uid {FIRST_UID} to {LAST_UID})."
+        )
+    if os.path.normpath(account.pw_dir) == BUNDLE_HOME:
+        raise web.HTTPError(
+            403, f"The home of {name} is {BUNDLE_HOME}, where the environment images keep their bundled files: no server is "
+            "started for it; please tell an administrator."
+        )
+
+
 def check_home(name: str, home: str) -> None:
     """Refuse a missing home: Docker would create it as root."""
     try:

@@ -21,6 +21,7 @@ from traitlets import Dict, Float, Integer, List, Unicode, default
 
 from .environments import (
     Environment,
+    check_account,
     check_environment_folder,
     check_home,
     check_running_servers,
@@ -251,6 +252,7 @@ class PlasmaSpawner(SystemUserSpawner):
         # Checked and claimed with no await in between: of two starts at once, the second sees the first.
         self.chosen_environment = environment.display_name
         account = host_account(self.user.name)
+        check_account(account, set(getattr(self.authenticator, "allowed_groups", None) or ()))
         check_home(self.user.name, account.pw_dir)
         check_environment_folder(account.pw_dir, environment)
         image_id = await self._image_id(environment)
