@@ -45,3 +45,69 @@ def test_ssh_keys_are_written_by_the_user_never_through_their_links(host):
         assert set_bob_s_keys().stdout.count("changed=0") == 1
     finally:
         host.run_expect([0], "rm -rf /home/bob/.ssh /etc/plasma-victim /root/.ssh/authorized_keys")
+
+
+def test_no_server_for_jovyan_a_system_account_or_an_outsider_even_when_an_admin_asks(host, hub):
+    """The hub makes a user of any name an admin gives; the spawner starts servers only for the platform's users."""
+    accounts = {
+        "jovyan": "useradd --create-home --groups jupyterhub-users jovyan",
+        "svc-db": "useradd --system --create-home --groups jupyterhub-users svc-db",
+        "outsider": "useradd --create-home outsider",
+    }
+    refusals = {
+        "jovyan": "The home of jovyan is /home/jovyan, where the environment images keep their bundled files",
+        "svc-db": "svc-db is a system account (uid ",
+        "outsider": "outsider is not a user of this platform (in none of the groups jupyterhub-admins, jupyterhub-users)",
+    }
+    admin = hub.api(hub.token("alice", "alice-pass"))
+    try:
+        for name, command in accounts.items():
+            host.run_expect([0], command)
+            assert admin.post(f"{hub.base_url}/hub/api/users/{name}", timeout=30).status_code in (201, 409)
+            response = admin.post(f"{hub.base_url}/hub/api/users/{name}/server", json={}, timeout=120)
+            assert response.status_code == 403, (name, response.status_code, response.text)
+            assert refusals[name] in response.json()["message"], response.json()
+            assert host.run(f"docker ps -a --format '{{{{.Names}}}}' | grep -x jupyter-{name}").rc != 0
+    finally:
+        for name in accounts:
+            admin.delete(f"{hub.base_url}/hub/api/users/{name}", timeout=30)
+            host.run(f"userdel --remove {name}")
+
+
+FORK_BOMB = """
+import errno, os, signal, time
+children, refused = [], None
+try:
+    while len(children) < 5000:
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(300)
+            os._exit(0)
+        children.append(pid)
+except OSError as error:
+    refused = errno.errorcode[error.errno]
+for pid in children:
+    os.kill(pid, signal.SIGKILL)
+for pid in children:
+    os.waitpid(pid, 0)
+tmp = os.statvfs("/tmp")
+print(len(children), refused, tmp.f_blocks * tmp.f_frsize)
+"""
+
+
+def test_a_fork_bomb_stops_at_the_process_limit_and_tmp_cannot_fill_the_host_s_disk(host, hub):
+    """bob's server (Environment B: no limits of its own, so the defaults, 1024 processes and 2 GiB) forks until
+    refused; meanwhile the host and the hub answer. Its /tmp is memory within the limit, not the host's disk."""
+    from tests.support.hub import UserServer
+
+    bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
+    try:
+        assert bob.start("Environment B").status_code in (201, 202)
+        forked, refused, tmp_size = bob.run_python(FORK_BOMB, timeout=180).split()
+        assert refused == "EAGAIN"
+        assert 500 < int(forked) < 1024  # the kernel, the server and the init process count too
+        assert int(tmp_size) == 2 * 1024**3
+        assert host.check_output("stat -f -c %T /proc/$(docker inspect -f '{{.State.Pid}}' jupyter-bob)/root/tmp") == "tmpfs"
+        hub.wait_until_up(timeout=10)
+    finally:
+        bob.stop()

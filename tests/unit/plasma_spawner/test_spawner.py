@@ -234,3 +234,20 @@ def test_group_folders_are_mounted_read_write_for_members_only_and_only_when_the
         (str(tmp_path / "project"), str(tmp_path / "project"), False)
     ]
     assert spawner("no-such-account-here", shared_folders=folders).group_folder_mounts() == []
+
+
+def test_every_environment_is_limited_in_memory_and_processes_unless_it_says_otherwise():
+    server = spawner(environments=[*ENVIRONMENTS, {**ENVIRONMENTS[0], "display_name": "Big", "mem_limit": "0", "pids_limit": 4096}])
+    python, r, big = server.environment_list
+    assert (python.mem_limit, python.pids_limit) == (512 * 1024**2, 1024)  # its own memory limit, the default process limit
+    assert (r.mem_limit, r.pids_limit) == (2 * 1024**3, 1024)  # both defaults
+    assert (big.mem_limit, big.pids_limit) == (0, 4096)  # 0: no memory limit
+
+
+def test_tmp_is_in_memory_within_the_memory_limit():
+    from plasma_spawner.environments import tmp_mount_options
+
+    python, r = spawner().environment_list
+    assert tmp_mount_options(python) == f"rw,nosuid,nodev,mode=1777,size={512 * 1024**2}"
+    unlimited = spawner(default_mem_limit="0").environment_list[1]
+    assert tmp_mount_options(unlimited) == "rw,nosuid,nodev,mode=1777"

@@ -27,3 +27,15 @@ def test_the_port_published_on_the_node_for_the_servers_port():
              {"Protocol": "tcp", "TargetPort": 8888, "PublishedPort": 31234, "PublishMode": "host"}]
     assert published_port(task(ports=ports), 8888) == 31234
     assert published_port(task(state="starting"), 8888) is None
+
+
+def test_a_service_gets_the_environment_s_limits_reserved_and_its_process_limit():
+    from plasma_spawner.environments import Environment
+    from plasma_spawner.swarm import service_resources, tmp_mount
+
+    environment = Environment.from_config({"display_name": "A", "image": "a:1", "folder": "a-1", "cpu_limit": 1}, {"mem_limit": "1G", "pids_limit": 512})
+    assert service_resources(environment) == {
+        "Limits": {"NanoCPUs": 1_000_000_000, "MemoryBytes": 1024**3, "Pids": 512},
+        "Reservations": {"NanoCPUs": 1_000_000_000, "MemoryBytes": 1024**3},
+    }
+    assert tmp_mount(environment)["TmpfsOptions"] == {"SizeBytes": 1024**3, "Mode": 0o1777}

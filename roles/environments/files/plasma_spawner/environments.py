@@ -40,17 +40,21 @@ class Environment:
     folder: str
     mem_limit: int | None = None
     cpu_limit: float | None = None
+    pids_limit: int | None = None
     groups: tuple[str, ...] = ()  # host groups whose members may start it; empty: everyone
     constraints: tuple[str, ...] = ()  # Swarm placement constraints, in a fleet
 
     @classmethod
-    def from_config(cls, entry: dict) -> Environment:
+    def from_config(cls, entry: dict, defaults: dict | None = None) -> Environment:
+        """An entry of the hub's configuration; defaults (mem_limit, pids_limit) fill what it leaves unset."""
+        entry = {**(defaults or {}), **{key: value for key, value in entry.items() if value is not None}}
         return cls(
             display_name=entry["display_name"],
             image=entry["image"],
             folder=entry["folder"],
             mem_limit=memory_bytes(entry.get("mem_limit")),
             cpu_limit=None if entry.get("cpu_limit") is None else float(entry["cpu_limit"]),
+            pids_limit=None if entry.get("pids_limit") is None else int(entry["pids_limit"]),
             groups=tuple(entry.get("groups") or ()),
             constraints=tuple(entry.get("constraints") or ()),
         )
@@ -191,6 +195,13 @@ def read_only_bind_options(api_version: str) -> dict:
     if (major, minor) >= RECURSIVE_READ_ONLY_API:
         return {"ReadOnlyForceRecursive": True}
     return {"NonRecursive": True}
+
+
+def tmp_mount_options(environment: Environment) -> str:
+    """/tmp in memory, no larger than the memory limit (whose cgroup its pages count against): it cannot fill
+    the host's disk the way the container's writable layer would."""
+    size = f",size={environment.mem_limit}" if environment.mem_limit else ""
+    return f"rw,nosuid,nodev,mode=1777{size}"
 
 
 def container_environment(environment: Environment, image_id: str, groups: list[tuple[str, int]]) -> dict[str, str]:

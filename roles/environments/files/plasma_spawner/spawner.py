@@ -32,6 +32,7 @@ from .environments import (
     host_groups,
     offered_to,
     read_only_bind_options,
+    tmp_mount_options,
 )
 
 # Where the host's entrypoint script appears in every user container.
@@ -136,6 +137,17 @@ class PlasmaSpawner(SystemUserSpawner):
         help="Seconds a server may wait in the queue before the user is asked to try again later. The hub's "
         "start_timeout runs from the request, so it must be this plus the time a start itself may take.",
     )
+    default_mem_limit = Unicode(
+        "2G",
+        config=True,
+        help="The memory limit of an environment that sets none (512M, 2G...; 0: none). /tmp is in memory, within it.",
+    )
+    default_pids_limit = Integer(
+        1024,
+        config=True,
+        help="How many processes and threads a server may run, for an environment that sets no pids_limit "
+        "(0: no limit): a fork bomb stops there instead of taking the host.",
+    )
     servers_per_user = Integer(
         1,
         config=True,
@@ -148,7 +160,8 @@ class PlasmaSpawner(SystemUserSpawner):
 
     @property
     def environment_list(self) -> list[Environment]:
-        return [Environment.from_config(entry) for entry in self.environments]
+        defaults = {"mem_limit": self.default_mem_limit, "pids_limit": self.default_pids_limit}
+        return [Environment.from_config(entry, defaults) for entry in self.environments]
 
     @property
     def offered_environments(self) -> list[Environment]:
@@ -260,8 +273,13 @@ class PlasmaSpawner(SystemUserSpawner):
         self.user_id, self.group_id = account.pw_uid, account.pw_gid
         self.host_homedir_format_string = self.image_homedir_format_string = account.pw_dir.replace("{", "{{").replace("}", "}}")
         self.environment = {**self.environment, **container_environment(environment, image_id, host_groups(account))}
-        self.mem_limit = environment.mem_limit
+        self.mem_limit = environment.mem_limit or None
         self.cpu_limit = environment.cpu_limit
+        self.extra_host_config = {
+            **self.extra_host_config,
+            "pids_limit": environment.pids_limit or None,
+            "tmpfs": {"/tmp": tmp_mount_options(environment)},
+        }
         self.image = environment.image  # DockerSpawner would keep an earlier start's choice
         self._queue_ticket = ticket = object()
         try:

@@ -38,6 +38,26 @@ def published_port(task: dict, target: int) -> int | None:
     return None
 
 
+def tmp_mount(environment: Environment) -> Mount:
+    """/tmp in memory, within the memory limit, as on a single host."""
+    return Mount(target="/tmp", source=None, type="tmpfs", tmpfs_size=environment.mem_limit or None, tmpfs_mode=0o1777)
+
+
+def service_resources(environment: Environment) -> Resources:
+    """The environment's limits, also reserved, so that a node runs no more servers than it has room for; and
+    its process limit (Docker API 1.41's Limits.Pids, which docker-py does not name)."""
+    nano_cpus = int(environment.cpu_limit * 1e9) if environment.cpu_limit else None
+    resources = Resources(
+        mem_limit=environment.mem_limit or None,
+        mem_reservation=environment.mem_limit or None,
+        cpu_limit=nano_cpus,
+        cpu_reservation=nano_cpus,
+    )
+    if environment.pids_limit:
+        resources.setdefault("Limits", {})["Pids"] = environment.pids_limit
+    return resources
+
+
 class PlasmaSwarmSpawner(PlasmaSpawner):
     """PlasmaSpawner across the nodes of a Docker Swarm. Each node's images are recorded as its labels by the
     environments role; a server runs only on a node with its environment's exact image, from that image's id (no
@@ -109,7 +129,6 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
 
     async def create_object(self):
         environment = self._service_environment
-        nano_cpus = int(environment.cpu_limit * 1e9) if environment.cpu_limit else None
         container = ContainerSpec(
             # The exact image the node was checked to hold; an id is never pulled.
             image=self._service_image,
@@ -117,20 +136,14 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
             args=await self.get_command(),
             env=self.get_env(),
             user="0",  # only the entrypoint's first instant: it names the user, then drops to the user
-            mounts=self.service_mounts,
+            mounts=[*self.service_mounts, tmp_mount(environment)],
             init=True,
             cap_drop=["ALL"],
             cap_add=ENTRYPOINT_CAPABILITIES,
         )
         task = TaskTemplate(
             container_spec=container,
-            # The environment's limits, reserved: a node runs no more servers than it has room for.
-            resources=Resources(
-                mem_limit=environment.mem_limit,
-                mem_reservation=environment.mem_limit,
-                cpu_limit=nano_cpus,
-                cpu_reservation=nano_cpus,
-            ),
+            resources=service_resources(environment),
             restart_policy=RestartPolicy(condition="none"),
             placement=Placement(constraints=[f"node.labels.{self.image_label(self._service_image)} == true", *environment.constraints]),
         )
