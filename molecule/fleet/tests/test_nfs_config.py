@@ -30,7 +30,7 @@ def nfs_config() -> subprocess.CompletedProcess:
 def test_the_hub_exports_home_and_data_to_each_node_and_the_nodes_mount_them_at_the_same_paths():
     first = nfs_config()
     assert first.returncode == 0, first.stdout + first.stderr
-    clients = " ".join(f"{address(node)}(rw,sync,no_subtree_check,no_root_squash)" for node in NODE_HOSTS)
+    clients = " ".join(f"{address(node)}(rw,sync,no_subtree_check,root_squash)" for node in NODE_HOSTS)
     exports = [line for line in on(HUB_HOST, "cat /etc/exports.d/plasma.exports").splitlines() if not line.startswith("#")]
     assert exports == [f"/home {clients}", f"/srv/data {clients}"]
     hub = address(HUB_HOST)
