@@ -111,3 +111,50 @@ def test_a_fork_bomb_stops_at_the_process_limit_and_tmp_cannot_fill_the_host_s_d
         hub.wait_until_up(timeout=10)
     finally:
         bob.stop()
+
+
+REACH = """
+import socket
+def reach(address, port):
+    try:
+        socket.create_connection((address, port), timeout=3).close()
+        return "open"
+    except OSError as error:
+        return type(error).__name__
+for address in {addresses!r}:
+    print(address, reach(address, 2222), reach(address, 8081))
+low = socket.socket()
+try:
+    low.bind(("0.0.0.0", 700))
+    print("bound")
+except OSError as error:
+    print(type(error).__name__)
+"""
+
+
+def test_a_server_reaches_the_hub_s_api_and_no_other_service_of_the_host(host, hub):
+    """A service of the host's own listens on every address (as sshd or an NFS server would): a user's server reaches
+    it at none of the host's addresses, while the hub's API answers; and no process there binds a low port."""
+    addresses = [
+        host.check_output("ip -4 -o addr show docker0").split()[3].split("/")[0],
+        host.check_output("docker network inspect --format '{{(index .IPAM.Config 0).Gateway}}' plasma-users"),
+        host.check_output("ip -4 -o route get 1.1.1.1").split(" src ")[1].split()[0],
+    ]
+    host.run_expect([0], "systemd-run --unit plasma-test-listener python3 -m http.server 2222 --bind 0.0.0.0")
+    from tests.support.hub import UserServer
+
+    bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
+    try:
+        host.run_expect([0], "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:2222/ && exit 0; sleep 0.5; done; exit 1")
+        assert bob.start("Environment A").status_code in (201, 202)
+        *reached, low_port = bob.run_python(REACH.format(addresses=addresses), timeout=120).splitlines()
+        hub_address = addresses[0]
+        for line in reached:
+            address, listener, hub_api = line.split()
+            assert listener == "TimeoutError", line  # dropped, not even refused
+            if address == hub_address:
+                assert hub_api == "open", line
+        assert low_port == "PermissionError"
+    finally:
+        bob.stop()
+        host.run("systemctl stop plasma-test-listener")

@@ -251,3 +251,7 @@ def test_tmp_is_in_memory_within_the_memory_limit():
     assert tmp_mount_options(python) == f"rw,nosuid,nodev,mode=1777,size={512 * 1024**2}"
     unlimited = spawner(default_mem_limit="0").environment_list[1]
     assert tmp_mount_options(unlimited) == "rw,nosuid,nodev,mode=1777"
+
+
+def test_no_process_in_a_server_binds_a_port_below_1024():
+    assert spawner().extra_host_config["sysctls"] == {"net.ipv4.ip_unprivileged_port_start": "1024"}

@@ -40,6 +40,9 @@ ENTRYPOINT_IN_CONTAINER = "/opt/plasma/entrypoint.sh"
 # All the entrypoint's root phase needs: read the image's private bundle, then become the user
 # (setuid, setgid, setgroups) with an empty bounding set. The user's processes get none of them.
 ENTRYPOINT_CAPABILITIES = ["DAC_READ_SEARCH", "SETGID", "SETUID", "SETPCAP"]
+# Docker lets any process in a container bind ports below 1024; services that trust such ports (NFS with sec=sys,
+# rsh-style checks) would then trust a user's process. Not in our containers.
+CONTAINER_SYSCTLS = {"net.ipv4.ip_unprivileged_port_start": "1024"}
 
 
 class QueueTimeout(Exception):
@@ -227,6 +230,7 @@ class PlasmaSpawner(SystemUserSpawner):
             "security_opt": ["no-new-privileges"],
             "cap_drop": ["ALL"],
             "cap_add": ENTRYPOINT_CAPABILITIES,
+            "sysctls": CONTAINER_SYSCTLS,
             # DockerSpawner removes the container when the server stops (remove=True); Docker's own
             # AutoRemove would also remove it when the engine restarts, despite live-restore.
             "auto_remove": False,

@@ -14,7 +14,7 @@ from tornado import web
 from traitlets import Float, Unicode, default
 
 from .environments import Environment
-from .spawner import ENTRYPOINT_CAPABILITIES, ENTRYPOINT_IN_CONTAINER, PlasmaSpawner
+from .spawner import CONTAINER_SYSCTLS, ENTRYPOINT_CAPABILITIES, ENTRYPOINT_IN_CONTAINER, PlasmaSpawner
 
 # Task states on the way to running, and those it never comes back from.
 _STARTING = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
@@ -140,6 +140,7 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
             init=True,
             cap_drop=["ALL"],
             cap_add=ENTRYPOINT_CAPABILITIES,
+            sysctls=CONTAINER_SYSCTLS,
         )
         task = TaskTemplate(
             container_spec=container,
