@@ -29,7 +29,7 @@ def test_ssh_keys_are_written_by_the_user_never_through_their_links(host):
         as_user(host, "bob", "rm -rf ~/.ssh && ln -s /root/.ssh ~/.ssh")
         refused = set_bob_s_keys()
         assert refused.returncode != 0
-        assert "/home/bob/.ssh exists and is not a directory" in refused.stdout, refused.stdout
+        assert "/home/bob/.ssh exists and is not a directory" in refused.stdout + refused.stderr, refused.stdout
         assert host.file("/root/.ssh/authorized_keys").content_string == ROOT_KEYS
         assert host.file("/root/.ssh/authorized_keys").mode == 0o644
 
