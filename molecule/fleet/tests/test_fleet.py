@@ -100,6 +100,51 @@ def test_shared_data_is_read_only_on_every_node(servers):
         assert printed.strip() == "Read-only file system"
 
 
+REACH = """
+import socket
+for address, port in {targets!r}:
+    try:
+        socket.create_connection((address, port), timeout=3).close()
+        print("open")
+    except OSError as error:
+        print(type(error).__name__)
+"""
+
+
+def hub_address() -> str:
+    return on(HUB_HOST, "ip -4 -o route get 1.1.1.1 | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p'").strip()
+
+
+def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
+    """As the attacker on a node: the server of another user on the same node, and a service of the hub host's own
+    (as its NFS server would be, on 2049), are out of reach; the hub's API is not."""
+    placed = server_nodes()
+    by_node: dict[str, list[str]] = {}
+    for name, node in sorted(placed.items()):
+        by_node.setdefault(node, []).append(name)
+    node, (attacker, neighbour, *_) = next((node, names) for node, names in sorted(by_node.items()) if len(names) >= 2)
+    node_host = next(host for host in [HUB_HOST, *NODE_HOSTS] if on(host, "hostname").strip() == node)
+    neighbour_address = on(
+        node_host, f"docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}}{{{{end}}}}' "
+        f"$(docker ps -q --filter label=com.docker.swarm.service.name=jupyter-{neighbour})"
+    ).strip()
+    on(HUB_HOST, "systemd-run --unit plasma-test-listener python3 -m http.server 2049 --bind 0.0.0.0")
+    try:
+        on(HUB_HOST, "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:2049/ && exit 0; sleep 0.5; done; exit 1")
+        targets = [(neighbour_address, 8888), (hub_address(), 2049), (hub_address(), 8081)]
+        printed = servers[attacker].run_python(REACH.format(targets=targets), timeout=60).split()
+        assert printed == ["TimeoutError", "TimeoutError", "open"], (attacker, neighbour, node, printed)
+    finally:
+        on(HUB_HOST, "systemctl stop plasma-test-listener || true")
+
+
+def test_a_server_s_processes_and_tmp_are_limited(servers):
+    service = "jupyter-alice"
+    limits = on(HUB_HOST, f"docker service inspect --format '{{{{json .Spec.TaskTemplate.Resources.Limits}}}}' {service}")
+    assert '"Pids":1024' in limits, limits
+    assert servers["alice"].run_python("import os; s = os.statvfs('/tmp'); print(s.f_blocks * s.f_frsize)").strip() == str(256 * 1024**2)
+
+
 def test_a_users_files_follow_them_to_another_node(servers):
     alice = servers["alice"]
     # The server's root is the environment folder.
