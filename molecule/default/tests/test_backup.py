@@ -77,7 +77,7 @@ def test_a_restore_never_follows_a_user_s_links(host, hub):
     administrator restores the user's home. Root must create or change nothing at the links' targets, and
     the restore completes, with the user's files back."""
     host.run_expect([0], "install -d -m 0755 -o root -g root /srv/somewhere && rm -f /etc/cron.d/plasma-evil /etc/plasma-evil")
-    as_user(host, "bob", "mkdir -m 0777 ~/n && chmod 0777 ~/n && printf '* * * * * root touch /tmp/owned\\n' > ~/evil"
+    as_user(host, "bob", "rm -rf ~/n ~/evil ~/linked && mkdir -m 0777 ~/n && chmod 0777 ~/n && printf '* * * * * root touch /tmp/owned\\n' > ~/evil"
                          " && printf 'mine\\n' > ~/n/kept.txt")
     host.run_expect([0], "systemctl start plasma-backup.service")
     as_user(host, "bob", "rm -r ~/n ~/evil && ln -s /srv/somewhere ~/n && ln -s /etc/cron.d/plasma-evil ~/evil"
