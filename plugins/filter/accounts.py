@@ -25,9 +25,17 @@ def _disagreement(kind: str, name: str, found: dict[str, int]) -> str:
     return f"{kind} {name!r} has different ids on the hosts ({where}): give it the same id everywhere first"
 
 
-def account_ids(users: list, groups: list, databases: dict) -> dict:
-    used_uids = {int(entry[1]) for tables in databases.values() for entry in tables["getent_passwd"].values()}
+def retired_accounts(lines: list[str]) -> dict[int, str]:
+    """{uid: name} of removed accounts from the users role's record, lines of 'name uid gid'."""
+    return {int(fields[1]): fields[0] for fields in (line.split() for line in lines) if len(fields) == 3}
+
+
+def account_ids(users: list, groups: list, databases: dict, retired: list[str] | None = None) -> dict:
+    retired_uids = retired_accounts(retired or [])
+    # A removed account's ids are never given again: its files may remain in group folders and backups.
+    used_uids = {int(entry[1]) for tables in databases.values() for entry in tables["getent_passwd"].values()} | set(retired_uids)
     used_gids = {int(entry[1]) for tables in databases.values() for entry in tables["getent_group"].values()}
+    used_gids |= {int(fields[2]) for fields in (line.split() for line in retired or []) if len(fields) == 3}
     errors: list[str] = []
     result: dict = {"users": {}, "groups": {}, "errors": errors}
 
@@ -91,6 +99,12 @@ def account_ids(users: list, groups: list, databases: dict) -> dict:
             continue
         if user.get("uid") is not None and not FIRST_ID <= int(user["uid"]) <= LAST_ID:
             errors.append(f"account {name!r} is given uid {user['uid']}: a platform user's uid is {FIRST_ID} to {LAST_ID}")
+            continue
+        if user.get("uid") is not None and int(user["uid"]) in retired_uids and retired_uids[int(user["uid"])] != name:
+            errors.append(
+                f"account {name!r} is given uid {user['uid']}, the uid of the removed account {retired_uids[int(user['uid'])]!r}: "
+                "its files may remain in group folders and backups; choose another uid"
+            )
             continue
         uid = settle("account", "passwd", 1, name, user.get("uid"), "passwd")
         gid = settle("account's primary group", "passwd", 2, name, user.get("gid"), "group")

@@ -86,3 +86,17 @@ def test_reserved_names_system_accounts_and_system_uids_are_refused():
         "account 'svc' is given uid 500: a platform user's uid is 1000 to 59999",
     ]
     assert list(ids["users"]) == ["alice"]
+
+
+def test_the_ids_of_removed_accounts_are_never_given_again():
+    hub = host({**DEBIAN, "admin": (1000, 1000)}, {**DEBIAN_GROUPS, "admin": 1000})
+    retired = ["leaver 1001 1001", "gone 1002 1002"]
+    ids = account_ids([{"name": "newcomer"}, {"name": "leaver"}], [], {"hub": hub}, retired)
+    assert ids["errors"] == []
+    assert ids["users"]["newcomer"] == {"uid": 1003, "gid": 1003, "group": "newcomer"}
+    assert ids["users"]["leaver"]["uid"] == 1004  # back under the same name: a new account, new ids
+    refused = account_ids([{"name": "other", "uid": 1002}], [], {"hub": hub}, retired)
+    assert refused["errors"] == [
+        "account 'other' is given uid 1002, the uid of the removed account 'gone': its files may remain in group folders "
+        "and backups; choose another uid"
+    ]

@@ -137,6 +137,19 @@ def test_removing_an_account_ends_its_access_before_archiving(host, hub):
     assert content == "written just before the removal"
 
 
+def test_a_new_account_never_gets_the_uid_of_a_removed_one(host):
+    """leaver (removed above) had the highest uid: useradd's rule alone would give it to the next account, which would
+    then own leaver's files in group folders and backups."""
+    retired = host.check_output("grep '^leaver ' /var/backups/plasma-users/retired-accounts").split()
+    users = users_list_with("leaver", state="absent") + [{"name": "newcomer"}]
+    try:
+        run = run_playbook("plasma.platform.users", {"users_list": users})
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert int(host.check_output("id -u newcomer")) > int(retired[1])
+    finally:
+        host.run("userdel --remove newcomer; groupdel newcomer")
+
+
 def test_taking_admin_away_takes_effect_at_once(host, hub, servers):
     token = hub.token("alice", "alice-pass")
     cookie_session, _ = hub.login("alice", "alice-pass")
