@@ -92,6 +92,15 @@ def test_the_same_accounts_on_every_host():
     assert len(set(accounts.values())) == 1, accounts
 
 
+def test_the_swarm_s_join_token_is_never_printed():
+    """Whoever reads a run's output (a CI log, a shared terminal) must not be able to join a host to the Swarm."""
+    token = on(HUB_HOST, "docker swarm join-token -q worker").strip()
+    run = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.swarm", "-vv"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert token not in run.stdout + run.stderr
+
+
 def test_shared_data_is_read_only_on_every_node(servers):
     for name in ("alice", "bob"):
         printed = servers[name].run_python(
@@ -301,11 +310,3 @@ def test_a_node_taken_out_of_the_inventory_waits_for_its_servers_then_leaves(tmp
     assert bob.start(ENVIRONMENT).status_code in (201, 202)
     assert server_nodes()["bob"] != leaving
 
-
-def test_the_swarm_s_join_token_is_never_printed():
-    """Whoever reads a run's output (a CI log, a shared terminal) must not be able to join a host to the Swarm."""
-    token = on(HUB_HOST, "docker swarm join-token -q worker").strip()
-    run = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.swarm", "-vv"],
-                         capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert token not in run.stdout + run.stderr
