@@ -30,8 +30,12 @@ def test_a_user_s_home_and_the_hub_s_state_come_back_from_a_backup(host, hub):
     session = hub.api(hub.token("bob", "bob-pass"))
     drill = session.post(f"{hub.base_url}/hub/api/users/bob/tokens", json={"note": "backup drill"}, timeout=30).json()
 
+    # The tljh distribution keeps its proxy's rules in a folder of the hub's state: it is saved too.
+    host.run_expect([0], "install -d -m 0700 /opt/tljh/state/rules && printf '[http]\\n' > /opt/tljh/state/rules/rules.toml")
+
     host.run_expect([0], "systemctl start plasma-backup.service")  # what the timer runs
     assert "plasma-platform" in host.check_output("plasma-backup restic snapshots --compact")
+    host.run_expect([0], "rm -r /opt/tljh/state/rules")
 
     # After the backup: bob loses and damages files and makes a new one; alice changes hers; the token is revoked.
     as_user(host, "bob", "rm ~/project/analysis.txt && printf 'damaged' > ~/project/data.bin && printf 'new\\n' > ~/new.txt")
@@ -57,6 +61,7 @@ def test_a_user_s_home_and_the_hub_s_state_come_back_from_a_backup(host, hub):
     assert restored.returncode == 0, restored.stdout + restored.stderr
     hub.wait_until_up()
     assert drill_session.get(f"{hub.base_url}/hub/api/users/bob", timeout=30).status_code == 200
+    assert host.file("/opt/tljh/state/rules/rules.toml").content_string == "[http]\n"
 
 
 def test_the_whole_host_comes_back_from_a_backup(host, hub):
