@@ -239,13 +239,14 @@ def as_account(name: str, work: Callable[[], dict]) -> dict:
     pid = os.fork()
     if pid == 0:  # the child: drop to the account for good, work, report, and leave without cleanup of the parent's
         os.close(read_end)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # only the parent answers Ansible
         try:
             os.setgroups(os.getgrouplist(name, account.pw_gid))
             os.setgid(account.pw_gid)
             os.setuid(account.pw_uid)
             outcome = work()
-        except Exception as error:  # reported by the parent, which alone talks to Ansible
-            outcome = {"files": [], "diffs": [], "refused": f"as {name}: {error}", "details": {}}
+        except BaseException as error:  # an AnsibleModule helper's fail_json exits: reported by the parent
+            outcome = {"files": [], "diffs": [], "refused": f"as {name}: {error!r}", "details": {}}
         with os.fdopen(write_end, "w") as handle:
             json.dump(outcome, handle)
         os._exit(0)
