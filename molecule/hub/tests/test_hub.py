@@ -78,10 +78,14 @@ def test_a_removed_account_is_archived_first(host):
     assert not host.file("/home/gone").exists
     archive_dir = host.file("/var/backups/plasma-users")
     assert archive_dir.user == "root" and archive_dir.mode == 0o700
-    archives = host.check_output("ls /var/backups/plasma-users").split()
-    assert len(archives) == 1 and archives[0].startswith("gone-") and archives[0].endswith(".tar.gz")
+    archives = host.check_output("cd /var/backups/plasma-users && ls *.tar.gz").split()
+    assert len(archives) == 1 and archives[0].startswith("gone-")
     listing = host.check_output(f"tar -tzf /var/backups/plasma-users/{archives[0]}")
     assert "thesis.txt" in listing
+    # Beside the archives, the record of its ids, which no new account will get.
+    record = host.file("/var/backups/plasma-users/retired-accounts")
+    assert (record.user, record.mode) == ("root", 0o600)
+    assert [line.split()[0] for line in record.content_string.splitlines()] == ["gone"]
 
 
 def test_the_idle_culler_runs_with_the_configured_timeout(host):
