@@ -133,9 +133,11 @@ def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
         by_node.setdefault(node, []).append(name)
     node, (attacker, neighbour, *_) = next((node, names) for node, names in sorted(by_node.items()) if len(names) >= 2)
     node_host = next(host for host in [HUB_HOST, *NODE_HOSTS] if on(host, "hostname").strip() == node)
+    # The service's name holds the user's name escaped (first.last): found by its user label.
+    service = on(HUB_HOST, f"docker service ls --filter label=org.jupyter.user={neighbour} --format '{{{{.Name}}}}'").strip()
     neighbour_address = on(
         node_host, f"docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}}{{{{end}}}}' "
-        f"$(docker ps -q --filter label=com.docker.swarm.service.name=jupyter-{neighbour})"
+        f"$(docker ps -q --filter label=com.docker.swarm.service.name={service})"
     ).strip()
     on(HUB_HOST, "systemd-run --unit plasma-test-listener python3 -m http.server 2049 --bind 0.0.0.0")
     try:
