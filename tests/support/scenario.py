@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 
 from tests.support.hub import Hub, container_address
@@ -47,3 +48,8 @@ def inventory_vars() -> dict:
 def users_list_with(name: str, **changes) -> list[dict]:
     """The inventory's users_list with one account's entry changed (the rest as provisioned)."""
     return [{**user, **changes} if user["name"] == name else user for user in inventory_vars()["users_list"]]
+
+
+def as_user(host, name: str, script: str) -> None:
+    """A shell script run on the test host as the account name, as the user would run it."""
+    host.run_expect([0], f"su -s /bin/sh {name} -c {shlex.quote(script)}")

@@ -6,15 +6,9 @@ put where their backed-up files were lead root nowhere."""
 
 from __future__ import annotations
 
-import shlex
-
-from tests.support.scenario import run_playbook
+from tests.support.scenario import as_user, run_playbook
 
 testinfra_hosts = ["ansible://all"]
-
-
-def as_user(host, name: str, script: str) -> None:
-    host.run_expect([0], f"su -s /bin/sh {name} -c {shlex.quote(script)}")
 
 
 def checksums(host, folder: str) -> dict[str, str]:

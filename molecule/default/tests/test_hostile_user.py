@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import shlex
 
-from tests.support.scenario import run_playbook, users_list_with
+from tests.support.hub import UserServer
+from tests.support.scenario import as_user, run_playbook, users_list_with
 
 testinfra_hosts = ["ansible://all"]
 
 BOB_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBobBobBobBobBobBobBobBobBobBobBobBobBobBobBob bob@laptop"
 ROOT_KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRootRootRootRootRootRootRootRootRootRootRoot operator\n"
-
-
-def as_user(host, name: str, script: str) -> None:
-    host.run_expect([0], f"su -s /bin/sh {name} -c {shlex.quote(script)}")
 
 
 def set_bob_s_keys():
@@ -98,8 +95,6 @@ print(len(children), refused, tmp.f_blocks * tmp.f_frsize)
 def test_a_fork_bomb_stops_at_the_process_limit_and_tmp_cannot_fill_the_host_s_disk(host, hub):
     """bob's server (Environment B: no limits of its own, so the defaults, 1024 processes and 2 GiB) forks until
     refused; meanwhile the host and the hub answer. Its /tmp is memory within the limit, not the host's disk."""
-    from tests.support.hub import UserServer
-
     bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
     try:
         assert bob.start("Environment B").status_code in (201, 202)
@@ -141,8 +136,6 @@ def test_a_server_reaches_the_hub_s_api_and_no_other_service_of_the_host(host, h
         host.check_output("ip -4 -o route get 1.1.1.1").split(" src ")[1].split()[0],
     ]
     host.run_expect([0], "systemd-run --unit plasma-test-listener python3 -m http.server 2222 --bind 0.0.0.0")
-    from tests.support.hub import UserServer
-
     bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
     try:
         host.run_expect([0], "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:2222/ && exit 0; sleep 0.5; done; exit 1")
