@@ -3,6 +3,8 @@ user's browser and an operator meet it. The tests that switch settings restore t
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -34,6 +36,16 @@ def served(host, field: str = "-serial") -> str:
     return host.check_output(
         f"openssl s_client -connect 127.0.0.1:443 -servername {NAME} </dev/null 2>/dev/null | openssl x509 -noout {field}"
     )
+
+
+def wait_for(condition, seconds: float) -> bool:
+    """Whether condition() became true within seconds, asked twice a second."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def converge_hub(extra_vars: dict | None = None) -> tuple[int, str]:
@@ -90,7 +102,8 @@ def test_a_renewed_certificate_is_served_without_restarting_the_hub_or_users_ser
         # What certbot.timer runs, forced: the certificate is not due for years.
         renewal = host.run("certbot renew --force-renewal --no-random-sleep-on-renew --cert-name plasma-hub")
         assert renewal.rc == 0, renewal.stdout + renewal.stderr
-        assert served(host) != serial
+        # nginx's reload returns once signalled; its new workers take over a moment later.
+        assert wait_for(lambda: served(host) != serial, seconds=30)
         assert host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' jupyter-alice") == running
         assert host.check_output("systemctl show --property MainPID --value jupyterhub jupyterhub-proxy") == hub_pids
         # The same token, the same server, over the new certificate.
