@@ -8,6 +8,7 @@ real fleet uses (this kernel cannot mount NFS); what NFS itself does (locking, a
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -147,6 +148,57 @@ def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
         assert printed == ["TimeoutError", "TimeoutError", "open"], (attacker, neighbour, node, printed)
     finally:
         on(HUB_HOST, "systemctl stop plasma-test-listener || true")
+
+
+# Every IPv4 frame to or from the given addresses on any of the host's interfaces, for a number of seconds.
+CAPTURE = """
+import socket, sys, time
+addresses = {socket.inet_aton(address) for address in sys.argv[3:]}
+sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+sock.settimeout(0.2)
+deadline = time.monotonic() + float(sys.argv[1])
+with open(sys.argv[2], "wb") as out:
+    while time.monotonic() < deadline:
+        try:
+            frame = sock.recv(65535)
+        except socket.timeout:
+            continue
+        if frame[12:14] == b"\\x08\\x00" and (frame[26:30] in addresses or frame[30:34] in addresses):
+            out.write(frame)
+            out.flush()
+"""
+
+
+def test_no_token_crosses_the_fleet_s_network_in_clear_text(hub, servers):
+    """A packet capture on the hub host, as someone on the nodes' network would see it, while a user's requests
+    reach their server on another node through the proxy and the server asks the hub about them: TLS only, and
+    neither the user's token nor the server's own appears in it."""
+    hub_name = on(HUB_HOST, "hostname").strip()
+    name, node = next((name, node) for name, node in sorted(server_nodes().items()) if node != hub_name)
+    node_address = container_address(next(host for host in NODE_HOSTS if on(host, "hostname").strip() == node))
+    service = on(HUB_HOST, f"docker service ls --filter label=org.jupyter.user={name} --format '{{{{.Name}}}}'").strip()
+    server_token = next(
+        variable.split("=", 1)[1]
+        for variable in yaml.safe_load(on(HUB_HOST, f"docker service inspect --format '{{{{json .Spec.TaskTemplate.ContainerSpec.Env}}}}' {service}"))
+        if variable.startswith("JUPYTERHUB_API_TOKEN=")
+    )
+    on(HUB_HOST, f"cat > /tmp/capture.py <<'EOF'\n{CAPTURE}\nEOF")
+    on(HUB_HOST, f"rm -f /tmp/capture; systemd-run --unit plasma-test-capture python3 /tmp/capture.py 60 /tmp/capture {node_address}")
+    try:
+        on(HUB_HOST, "for i in $(seq 50); do test -e /tmp/capture && exit 0; sleep 0.2; done; exit 1")
+        # A new token: the server has not seen it, and asks the hub whose it is.
+        token = hub.token(name, PASSWORDS[name])
+        server = UserServer(hub, name, token)
+        assert server.contents().status_code == 200
+        assert server.run_python("print(6 * 7)").strip() == "42"
+    finally:
+        on(HUB_HOST, "systemctl stop plasma-test-capture || true")
+    captured = base64.b64decode(on(HUB_HOST, "base64 -w0 /tmp/capture"))
+    assert len(captured) > 10_000, f"only {len(captured)} bytes to and from {node_address} captured"
+    assert b"\x16\x03" in captured  # TLS handshake records
+    for secret in (token, server_token):
+        assert secret.encode() not in captured
+    assert b"Authorization" not in captured and b"/hub/api" not in captured
 
 
 def test_a_server_s_processes_and_tmp_are_limited(servers):

@@ -3,7 +3,7 @@ where its port is. Starting, polling and losing servers are tested on a real Swa
 
 from __future__ import annotations
 
-from plasma_spawner.swarm import node_address, published_port
+from plasma_spawner.swarm import alt_name, node_address, published_port
 
 
 def node(state: str = "ready", addr: str = "10.0.0.12", manager_addr: str | None = None) -> dict:
@@ -39,3 +39,9 @@ def test_a_service_gets_the_environment_s_limits_reserved_and_its_process_limit(
         "Reservations": {"NanoCPUs": 1_000_000_000, "MemoryBytes": 1024**3},
     }
     assert tmp_mount(environment)["TmpfsOptions"] == {"SizeBytes": 1024**3, "Mode": 0o1777}
+
+
+def test_a_certificate_names_ip_addresses_as_ip_and_anything_else_as_dns():
+    assert alt_name("10.0.3.7") == "IP:10.0.3.7"
+    assert alt_name("fd00::7") == "IP:fd00::7"
+    assert alt_name("node-1.example.org") == "DNS:node-1.example.org"

@@ -293,7 +293,8 @@ class PlasmaSpawner(SystemUserSpawner):
                 self._start_stage = f"Starting {environment.display_name}"
                 ip, port = await super().start()
                 self._start_stage = "Waiting for your server to answer"
-                await self.wait_until_answering(url_path_join(f"http://{ip}:{port}", self.server.base_url))
+                scheme = "https" if self.internal_ssl else "http"
+                await self.wait_until_answering(url_path_join(f"{scheme}://{ip}:{port}", self.server.base_url))
         except QueueTimeout:
             raise web.HTTPError(
                 503,

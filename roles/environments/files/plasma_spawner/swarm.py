@@ -6,19 +6,27 @@ with exactly what PlasmaSpawner gives a container on a single host."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import secrets
 import time
+from pathlib import Path
 
-from docker.types import ContainerSpec, EndpointSpec, Mount, Placement, Resources, RestartPolicy, TaskTemplate
+import docker.errors
+from docker.types import ContainerSpec, EndpointSpec, Mount, Placement, Resources, RestartPolicy, SecretReference, TaskTemplate
 from dockerspawner import SwarmSpawner
 from tornado import web
 from traitlets import Float, Unicode, default
 
-from .environments import Environment
+from .environments import Environment, host_account
 from .spawner import CONTAINER_SYSCTLS, ENTRYPOINT_CAPABILITIES, ENTRYPOINT_IN_CONTAINER, PlasmaSpawner
 
 # Task states on the way to running, and those it never comes back from.
 _STARTING = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
 _ENDED = {"complete", "shutdown", "failed", "rejected", "orphaned", "remove"}
+# Internal TLS: where a server finds its key, certificate and the CAs it trusts (JupyterHub's cert_paths keys), as
+# Swarm secrets, in memory in its container; and the label that ties each secret to its server's service.
+TLS_FILES = {"keyfile": "jupyterhub-ssl.key", "certfile": "jupyterhub-ssl.crt", "cafile": "jupyterhub-ssl-ca.crt"}
+SECRET_SERVICE_LABEL = "org.jupyter.service"
 
 
 def node_address(node: dict) -> str:
@@ -28,6 +36,14 @@ def node_address(node: dict) -> str:
     if address in ("", "0.0.0.0") and node.get("ManagerStatus"):
         address = node["ManagerStatus"]["Addr"].rsplit(":", 1)[0]
     return address
+
+
+def alt_name(address: str) -> str:
+    """A certificate's subject alternative name for an address."""
+    try:
+        return f"IP:{ipaddress.ip_address(address)}"
+    except ValueError:
+        return f"DNS:{address}"
 
 
 def published_port(task: dict, target: int) -> int | None:
@@ -65,7 +81,9 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     ends, or whose node is lost, is reported stopped, as a container on a single host is.
 
     The hub runs on the host, outside the Swarm's overlay networks: each server publishes its port on its node
-    (host mode, a random port) and the hub and its proxy reach it at the node's address."""
+    (host mode, a random port) and the hub and its proxy reach it at the node's address, over JupyterHub's internal
+    TLS (the hub role turns it on in a fleet): the server's certificate names every node, since it is made before
+    Swarm places the server, and reaches the server as Swarm secrets."""
 
     object_type = "service"
     object_id_key = "ID"
@@ -74,7 +92,6 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     service_id = SwarmSpawner.service_id
     get_task = SwarmSpawner.get_task
     stop_object = SwarmSpawner.stop_object
-    remove_object = SwarmSpawner.remove_object
 
     image_label_prefix = Unicode(
         "plasma.image.",
@@ -89,6 +106,7 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     )
     _service_image = ""
     _service_environment: Environment | None = None
+    _service_secrets: list[SecretReference] = []
 
     # Nodes hold their images from the environments role; which ones is checked at every start.
     @default("pull_policy")
@@ -118,12 +136,48 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
         self._service_image, self._service_environment = image_id, environment
         return image_id
 
+    async def create_certs(self) -> dict:
+        nodes = await self.docker("nodes")
+        self.ssl_alt_names = sorted({alt_name(node_address(node)) for node in nodes})
+        return await super().create_certs()
+
+    async def move_certs(self, paths: dict) -> dict:
+        """The server's TLS files as Swarm secrets of its service: sent to its node encrypted, in memory there,
+        readable by the user only. Replaces those of an earlier start."""
+        account = host_account(self.user.name)
+        await self.remove_secrets()
+        self._service_secrets = []
+        for key, filename in TLS_FILES.items():
+            name = f"plasma-tls-{secrets.token_hex(8)}"
+            created = await self.docker(
+                "create_secret", name=name, data=Path(paths[key]).read_bytes(), labels={SECRET_SERVICE_LABEL: self.object_name}
+            )
+            self._service_secrets.append(
+                SecretReference(created["ID"], name, filename=filename, uid=str(account.pw_uid), gid=str(account.pw_gid), mode=0o400)
+            )
+        return {key: f"/run/secrets/{filename}" for key, filename in TLS_FILES.items()}
+
+    async def remove_secrets(self) -> None:
+        """The TLS secrets of this server's service; one still in use (by a service not yet removed) stays."""
+        for secret in await self.docker("secrets", filters={"label": f"{SECRET_SERVICE_LABEL}={self.object_name}"}):
+            try:
+                await self.docker("remove_secret", secret["ID"])
+            except docker.errors.APIError as error:
+                self.log.warning("Secret %s of %s stays: %s", secret["Spec"]["Name"], self.object_name, error)
+
+    async def remove_object(self) -> None:
+        await SwarmSpawner.remove_object(self)
+        await self.remove_secrets()
+
     @property
     def service_mounts(self) -> list[Mount]:
-        """The container's mounts on a single host: the home and the entrypoint, the shared data, group folders."""
+        """The container's mounts on a single host: the home and the entrypoint, the shared data, group folders.
+        Not DockerSpawner's volume for internal TLS files (it would be local to each node): secrets take its place."""
+        certs_volume = self.format_volume_name(self.certs_volume_name, self) if self.internal_ssl else None
         binds = [
             Mount(target=bind["bind"], source=source, type="bind", read_only=bind.get("mode") == "ro" or bind.get("ro", False))
             for source, bind in self.volume_binds.items()
+            if source != certs_volume
         ]
         return [*binds, *self.mount_binds]
 
@@ -141,6 +195,7 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
             cap_drop=["ALL"],
             cap_add=ENTRYPOINT_CAPABILITIES,
             sysctls=CONTAINER_SYSCTLS,
+            secrets=self._service_secrets if self.internal_ssl else None,
         )
         task = TaskTemplate(
             container_spec=container,
