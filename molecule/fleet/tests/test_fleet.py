@@ -9,6 +9,7 @@ real fleet uses (this kernel cannot mount NFS); what NFS itself does (locking, a
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -199,6 +200,33 @@ def test_no_token_crosses_the_fleet_s_network_in_clear_text(hub, servers):
     for secret in (token, server_token):
         assert secret.encode() not in captured
     assert b"Authorization" not in captured and b"/hub/api" not in captured
+
+
+def test_a_group_folder_is_the_same_folder_on_every_node(servers):
+    """Work saved in the team's folder on one node is there for a teammate on another, as its author's."""
+    placed = server_nodes()
+    writer = min(placed)
+    reader = min(name for name in placed if placed[name] != placed[writer])
+    path = f"/srv/projects/team-project/from-{writer}.txt"
+    servers[writer].run_python(f"open({path!r}, 'w').write('saved on {placed[writer]}')")
+    seen = servers[reader].run_python(f"import os; print(open({path!r}).read() + '|' + str(os.stat({path!r}).st_uid))")
+    assert seen.strip() == f"saved on {placed[writer]}|" + on(HUB_HOST, f"id -u {writer}").strip(), (reader, placed[reader], seen)
+
+
+def test_a_group_folder_a_node_does_not_share_is_refused_with_the_reason():
+    """A group folder outside the shared storage would be a folder of each node's own, its work lost with the node."""
+    folders = [{"name": "team-project", "group": "plasma-team"}, {"name": "local", "group": "plasma-team", "path": "/srv/local-team"}]
+    try:
+        run = subprocess.run(
+            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.shared_data",
+             "-e", json.dumps({"shared_data_folders": folders})],
+            capture_output=True, text=True,
+        )
+        output = " ".join((run.stdout + run.stderr).split())
+        assert run.returncode != 0, output
+        assert "/srv/local-team on plasma-fleet-node1-" in output and "is not the folder of the same path on" in output, output
+    finally:
+        on(HUB_HOST, "rmdir /srv/local-team || true")
 
 
 def test_a_server_s_processes_and_tmp_are_limited(servers):

@@ -32,11 +32,11 @@ def test_the_hub_exports_home_and_data_to_each_node_and_the_nodes_mount_them_at_
     assert first.returncode == 0, first.stdout + first.stderr
     clients = " ".join(f"{address(node)}(rw,sync,no_subtree_check,root_squash)" for node in NODE_HOSTS)
     exports = [line for line in on(HUB_HOST, "cat /etc/exports.d/plasma.exports").splitlines() if not line.startswith("#")]
-    assert exports == [f"/home {clients}", f"/srv/data {clients}"]
+    assert exports == [f"/home {clients}", f"/srv/data {clients}", f"/srv/projects {clients}"]
     hub = address(HUB_HOST)
     for node in NODE_HOSTS:
         fstab = on(node, "cat /etc/fstab")
-        for path in ("/home", "/srv/data"):
+        for path in ("/home", "/srv/data", "/srv/projects"):
             assert re.search(rf"^{hub}:{path} {path} nfs rw,hard,noatime,nfsvers=4.2,_netdev 0 0$", fstab, re.M), fstab
     assert "plasma.exports" not in on(NODE_HOSTS[0], "ls /etc/exports.d 2>/dev/null || true")
 
