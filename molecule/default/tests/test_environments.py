@@ -4,9 +4,13 @@ environments that run as the user, folders that persist, read-only shared data."
 from __future__ import annotations
 
 import html
+import re
+import shlex
+import time
 
 import pytest
 
+from tests.support import scenario
 from tests.support.hub import UserServer
 
 testinfra_hosts = ["ansible://all"]
@@ -143,3 +147,20 @@ def test_a_user_without_a_home_gets_a_clear_error_and_no_root_owned_home(hub, ho
     assert response.status_code == 500
     assert "does not exist on the host" in response.json()["message"]
     assert not host.file("/home/nohome").exists
+
+
+def test_a_server_that_ends_while_starting_leaves_its_last_output_in_the_hub_s_log(hub, host):
+    """A user's own configuration breaks their server: its container is removed with it, so the hub's log keeps
+    what the server printed, where the operator's troubleshooting steps look."""
+    marker = f"plasma-test-crash-{time.time_ns()}"
+    config = "\n".join(["import os, sys", f"print({marker!r}, file=sys.stderr, flush=True)", "os._exit(3)"])
+    scenario.as_user(host, "first.last", f"mkdir -p ~/.jupyter && printf '%s\\n' {shlex.quote(config)} > ~/.jupyter/jupyter_server_config.py")
+    server = UserServer(hub, "first.last", hub.token("first.last", "first-pass"))
+    try:
+        with pytest.raises(AssertionError, match="stopped while starting"):
+            server.start("Environment A")
+        log = host.check_output("journalctl -u jupyterhub --no-pager --since -10min")
+        assert re.search(rf"first\.last's server \S+ ended while starting; its last output:\n(.*\n)*.*{marker}", log), log[-3000:]
+    finally:
+        scenario.as_user(host, "first.last", "rm ~/.jupyter/jupyter_server_config.py")
+        server.stop()

@@ -359,9 +359,22 @@ class PlasmaSpawner(SystemUserSpawner):
                 pass
             if time.monotonic() >= next_poll:  # the container's state, once a second: not a Docker call per try
                 if await self.poll() is not None:
+                    await self.log_last_output()
                     return
                 next_poll = time.monotonic() + 1
             await asyncio.sleep(self.ready_poll_interval)
+
+    async def last_output(self, lines: int) -> str:
+        return (await self.docker("logs", self.object_id, tail=lines)).decode(errors="replace")
+
+    async def log_last_output(self, lines: int = 40) -> None:
+        """A server that ended while starting: its last output into the hub's log, since its container is removed
+        with it (so `docker logs` has nothing left to show)."""
+        try:
+            output = await self.last_output(lines)
+        except docker.errors.APIError as error:
+            output = f"(none: {error})"
+        self.log.error("%s's server %s ended while starting; its last output:\n%s", self.user.name, self.object_name, output.rstrip())
 
     async def _image_id(self, environment: Environment) -> str:
         try:

@@ -240,6 +240,12 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
                 )
             await asyncio.sleep(self.ready_poll_interval)
 
+    async def last_output(self, lines: int) -> str:
+        def read() -> bytes:  # docker-py hands service logs over as a generator: read it off the event loop too
+            return b"".join(self.client.service_logs(self.object_id, stdout=True, stderr=True, tail=lines))
+
+        return (await asyncio.get_running_loop().run_in_executor(self.executor, read)).decode(errors="replace")
+
     async def get_ip_and_port(self) -> tuple[str, int]:
         task = await self.get_task()
         node = await self.docker("inspect_node", task["NodeID"])
