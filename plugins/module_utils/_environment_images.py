@@ -171,6 +171,7 @@ class Outcome:
     seconds: float = 0.0
     attempts: int = 0
     error: str | None = None
+    server: str | None = None
     before: dict = field(default_factory=dict)
 
     def as_result(self) -> dict:
@@ -184,9 +185,43 @@ class Outcome:
         }
         if self.platform:
             result["platform"] = self.platform
+        if self.server:
+            result["server"] = self.server
         if self.error:
             result["error"] = self.error
         return result
+
+
+# Run in a new image (as nobody, without network): what the spawner and the entrypoint need of it. Its last line is
+# "plasma-check: ok <JupyterHub version>" or "plasma-check: <what is missing>".
+SERVER_CHECK = r"""
+server=$(command -v jupyterhub-singleuser) || { echo "plasma-check: no jupyterhub-singleuser on the image's PATH ($PATH)"; exit 0; }
+for tool in setpriv tar awk; do
+  (PATH=/usr/sbin:/usr/bin:/sbin:/bin; command -v "$tool" >/dev/null) || { echo "plasma-check: no $tool in the image's /usr/bin or /bin"; exit 0; }
+done
+for python in "$(sed -n '1s/^#! *//p' "$server")" python3 python; do
+  version=$($python -c 'import jupyterhub; print(jupyterhub.__version__)' 2>/dev/null) && { echo "plasma-check: ok $version"; exit 0; }
+done
+echo "plasma-check: $server runs, but no Python of the image imports jupyterhub"
+"""
+# JupyterHub 2.0 brought the scopes that a hub's tokens carry; older single-user servers cannot use them.
+MIN_SERVER_VERSION = (2, 0)
+
+
+def server_problem(output: str) -> tuple[str | None, str | None]:
+    """(JupyterHub version, None) from SERVER_CHECK's output when the image can serve, else (version, what is wrong)."""
+    lines = [line for line in output.splitlines() if line.startswith("plasma-check: ")]
+    if not lines:
+        return None, f"the image's /bin/sh did not run the check: {output.strip()[-300:] or 'no output'}"
+    verdict = lines[-1][len("plasma-check: "):]
+    if not verdict.startswith("ok "):
+        return None, f"{verdict}: it cannot run a notebook server for JupyterHub"
+    version = verdict[3:].strip()
+    numbers = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if numbers < MIN_SERVER_VERSION:
+        minimum = ".".join(map(str, MIN_SERVER_VERSION))
+        return version, f"its JupyterHub is {version}, older than {minimum}: the hub's tokens need {minimum} or later"
+    return version, None
 
 
 def summarize(outcomes: list[Outcome]) -> tuple[bool, str | None]:

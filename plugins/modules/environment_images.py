@@ -71,9 +71,18 @@ options:
         Images the module never managed are never touched.
     type: bool
     default: false
+  check_server:
+    description:
+      - Start each image once, when it is new to the host (as V(nobody), without network, at most 120 s), and
+        require what a user's server needs of it - C(jupyterhub-singleuser) on its C(PATH), importing JupyterHub
+        2.0 or later, and C(setpriv), C(tar) and C(awk) for the spawner's entrypoint - so that an image that could
+        not serve fails the task, naming what is missing, instead of failing the first user who picks it.
+      - The JupyterHub version found is returned as RV(images[].server); an image id that passed is not started again.
+    type: bool
+    default: false
   state_file:
     description:
-      - Where the module records the images it manages, for O(prune).
+      - Where the module records the images it manages, for O(prune), and the image ids that passed O(check_server).
     type: path
     default: /var/lib/plasma-platform/environment_images.json
   docker_host:
@@ -161,6 +170,11 @@ images:
       description: Registry requests made for this image, retries included (0 when the registry was not needed).
       type: int
       sample: 1
+    server:
+      description: The JupyterHub version of the image's C(jupyterhub-singleuser).
+      type: str
+      returned: with O(check_server), when the image has one
+      sample: 5.2.1
     error:
       description: Why this image failed.
       type: str
@@ -176,6 +190,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.plasma.platform.plugins.module_utils._environment_images import (
+    SERVER_CHECK,
     ImageSpec,
     Outcome,
     action_name,
@@ -186,6 +201,7 @@ from ansible_collections.plasma.platform.plugins.module_utils._environment_image
     local_digest,
     parse_images,
     parse_reference,
+    server_problem,
     summarize,
 )
 
@@ -256,7 +272,28 @@ def pull(api, spec: ImageSpec, deadline: float) -> None:
             raise ImageTimeout("time limit reached while pulling")
 
 
-def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: ImageSpec) -> Outcome:
+def check_server(api, image_id: str, timeout: int = 120) -> tuple[str | None, str | None]:
+    """(JupyterHub version, problem or None) of an image, from SERVER_CHECK run in a throwaway container."""
+    container = api.create_container(
+        image_id,
+        entrypoint=["/bin/sh", "-c", SERVER_CHECK],
+        command=[],
+        user="65534:65534",
+        network_disabled=True,
+        host_config=api.create_host_config(mem_limit="512m", cap_drop=["ALL"], security_opt=["no-new-privileges"]),
+    )
+    try:
+        api.start(container)
+        try:
+            api.wait(container, timeout=timeout)
+        except Exception:  # the Engine's wait ran out of time
+            return None, f"the check did not finish within {timeout} s"
+        return server_problem(api.logs(container).decode(errors="replace"))
+    finally:
+        api.remove_container(container, force=True)
+
+
+def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: ImageSpec, checked: dict[str, str]) -> Outcome:
     started = time.monotonic()
     deadline = started + module.params["timeout"]
     outcome = Outcome(name=spec.name, action="failed", platform=spec.platform)
@@ -277,25 +314,33 @@ def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: Ima
             outcome.id, outcome.digest = after.get("id"), after.get("digest")
             if decision == "update" and after.get("id") == local.get("id"):
                 outcome.action = "present"  # the registry's new digest held the same image
+        if module.params["check_server"] and outcome.id and not module.check_mode:
+            outcome.server = checked.get(outcome.id)
+            if outcome.server is None:
+                outcome.server, problem = check_server(api, outcome.id)
+                if problem:
+                    outcome.action, outcome.error = "failed", problem
     except Exception as error:  # reported per image, never as a traceback
         outcome.action, outcome.error = "failed", str(error) or type(error).__name__
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def read_state(path: str) -> list[str]:
+def read_state(path: str) -> dict:
+    """{'images': [references managed], 'checked': {image id: JupyterHub version}}."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return list(json.load(handle).get("images", []))
+            state = json.load(handle)
     except FileNotFoundError:
-        return []
+        state = {}
+    return {"images": list(state.get("images", [])), "checked": dict(state.get("checked", {}))}
 
 
-def write_state(path: str, images: list[str]) -> None:
+def write_state(path: str, state: dict) -> None:
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     temporary = f"{path}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump({"images": sorted(set(images))}, handle, indent=2)
+        json.dump({"images": sorted(set(state["images"])), "checked": dict(sorted(state["checked"].items()))}, handle, indent=2)
     os.replace(temporary, path)
 
 
@@ -345,6 +390,7 @@ def main() -> None:
             "retry_delay": {"type": "float", "default": 2.0},
             "timeout": {"type": "int", "default": 900},
             "prune": {"type": "bool", "default": False},
+            "check_server": {"type": "bool", "default": False},
             "state_file": {"type": "path", "default": "/var/lib/plasma-platform/environment_images.json"},
             "docker_host": {"type": "str"},
         },
@@ -371,11 +417,12 @@ def main() -> None:
         if module.check_mode:
             exit_without_engine(module, specs, f"the Docker Engine does not answer ({error})")
         module.fail_json(msg=f"cannot talk to the Docker Engine: {error}")
+    state = read_state(module.params["state_file"])
+    managed_before = state["images"]
     try:
         with ThreadPoolExecutor(max_workers=module.params["parallel"]) as pool:
-            outcomes = list(pool.map(lambda spec: ensure_image(module, api, listing, spec), specs))
+            outcomes = list(pool.map(lambda spec: ensure_image(module, api, listing, spec, state["checked"]), specs))
         wanted = {str(spec.reference) for spec in specs}
-        managed_before = read_state(module.params["state_file"])
         if module.params["prune"]:
             outcomes += prune(module, api, managed_before, wanted)
     except Exception as error:  # the Engine itself is unreachable
@@ -384,9 +431,14 @@ def main() -> None:
         api.close()
     if not module.check_mode:
         still_here = [o.name for o in outcomes[len(specs):] if o.action in ("kept_in_use", "failed")]
-        new_state = sorted(wanted | set(still_here) | (set() if module.params["prune"] else set(managed_before)))
-        if new_state != sorted(set(managed_before)):
-            write_state(module.params["state_file"], new_state)
+        images = sorted(wanted | set(still_here) | (set() if module.params["prune"] else set(managed_before)))
+        checked = dict(state["checked"])
+        if module.params["check_server"]:  # the ids that passed, of the images declared now
+            declared = outcomes[: len(specs)]
+            checked = {i: v for i, v in checked.items() if i in {o.id for o in declared}}
+            checked.update({o.id: o.server for o in declared if o.server and o.action != "failed"})
+        if images != sorted(set(managed_before)) or checked != state["checked"]:
+            write_state(module.params["state_file"], {"images": images, "checked": checked})
 
     changed, failure = summarize(outcomes)
     result = {"changed": changed, "images": [o.as_result() for o in outcomes]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -151,3 +152,33 @@ def test_prune_removes_only_unused_images_it_managed(images, tmp_path):
     finally:
         docker("rm", container)
         docker("rmi", stranger)
+
+
+# Built on this machine by scripts/build-test-images: a Jupyter image laid out as the real families are, and the bare
+# Debian its test hosts start from (no notebook server at all).
+JUPYTER_IMAGE = "plasma-env-a:test"
+BARE_IMAGE = "plasma-base:bookworm"
+
+
+def test_an_image_that_can_serve_is_checked_once_and_one_that_cannot_is_refused_with_the_reason(tmp_path):
+    state_file = tmp_path / "state.json"
+    args = {"images": [JUPYTER_IMAGE, BARE_IMAGE], "check_server": True, "state_file": str(state_file)}
+    before = set(docker("ps", "-aq").split())
+
+    first = run_module(args)
+    assert first["failed"] is True
+    jupyter, bare = by_name(first)[JUPYTER_IMAGE], by_name(first)[BARE_IMAGE]
+    assert jupyter["action"] == "present" and jupyter["server"].split(".")[0].isdigit(), jupyter
+    assert bare["action"] == "failed"
+    assert bare["error"].startswith("no jupyterhub-singleuser on the image's PATH"), bare
+    assert f"{BARE_IMAGE}: no jupyterhub-singleuser on the image's PATH" in first["msg"]
+    assert set(docker("ps", "-aq").split()) == before  # the check's containers are gone
+
+    # Known to pass: not started again (the record names its id), and the version is still reported.
+    state = json.loads(state_file.read_text())
+    assert state["checked"] == {jupyter["id"]: jupyter["server"]}
+    since = docker("system", "info", "--format", "{{.SystemTime}}")
+    again = run_module({**args, "images": [JUPYTER_IMAGE]})
+    assert again["changed"] is False and by_name(again)[JUPYTER_IMAGE]["server"] == jupyter["server"], again
+    until = docker("system", "info", "--format", "{{.SystemTime}}")
+    assert docker("events", "--since", since, "--until", until, "--filter", "type=container", "--filter", "event=create") == ""
