@@ -242,6 +242,8 @@ def test_a_users_files_follow_them_to_another_node(servers):
     assert alice.save("notes.txt", "written on the first node").status_code in (200, 201)
     first_node = server_nodes()["alice"]
     alice.stop()
+    # Its TLS files (Swarm secrets) went with it.
+    assert on(HUB_HOST, "docker secret ls -q --filter label=org.jupyter.service=jupyter-alice") == ""
     # The node goes into maintenance (paused: no new server lands on it), as an operator would do.
     on(HUB_HOST, f"docker node update --availability pause {first_node}")
     try:

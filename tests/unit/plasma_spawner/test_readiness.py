@@ -4,6 +4,7 @@ seconds later on its back-off; and it never turns a failing server into somethin
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 from tornado.httpserver import HTTPServer
@@ -64,15 +65,20 @@ def test_a_server_error_is_not_an_answer_but_any_other_code_is():
     assert seen == [502, 503, 404]
 
 
-def test_it_stops_waiting_when_the_container_has_stopped():
+def test_it_stops_waiting_when_the_container_has_stopped_and_logs_its_last_output(caplog):
     server = spawner(http_timeout=600)
 
     async def container_exited() -> int:
         return 1
 
-    server.poll = container_exited
+    async def output(lines: int) -> str:
+        return "Traceback (most recent call last):\nImportError: no module named jupyterhub\n"
+
+    server.poll, server.last_output = container_exited, output
     # Nothing listens there; without the container check this would wait the whole http_timeout.
-    asyncio.run(asyncio.wait_for(server.wait_until_answering(f"http://127.0.0.1:{free_port()}/"), 30))
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(asyncio.wait_for(server.wait_until_answering(f"http://127.0.0.1:{free_port()}/"), 30))
+    assert "ended while starting; its last output:\nTraceback (most recent call last):\nImportError: no module named jupyterhub" in caplog.text
 
 
 def test_a_server_that_never_answers_is_left_to_the_hub_after_http_timeout():

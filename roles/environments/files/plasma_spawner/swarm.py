@@ -92,6 +92,7 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     service_id = SwarmSpawner.service_id
     get_task = SwarmSpawner.get_task
     stop_object = SwarmSpawner.stop_object
+    remove_object = SwarmSpawner.remove_object
 
     image_label_prefix = Unicode(
         "plasma.image.",
@@ -158,15 +159,18 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
         return {key: f"/run/secrets/{filename}" for key, filename in TLS_FILES.items()}
 
     async def remove_secrets(self) -> None:
-        """The TLS secrets of this server's service; one still in use (by a service not yet removed) stays."""
+        """The TLS secrets of this server's service; one still in use (by a stale service a start has yet to remove)
+        stays, until the server stops."""
         for secret in await self.docker("secrets", filters={"label": f"{SECRET_SERVICE_LABEL}={self.object_name}"}):
             try:
                 await self.docker("remove_secret", secret["ID"])
             except docker.errors.APIError as error:
                 self.log.warning("Secret %s of %s stays: %s", secret["Spec"]["Name"], self.object_name, error)
 
-    async def remove_object(self) -> None:
-        await SwarmSpawner.remove_object(self)
+    async def stop(self, now: bool = False) -> None:
+        """Stop the server, then remove its service's TLS secrets (not in remove_object: a start removes a stale
+        service after it has made the new server's secrets)."""
+        await super().stop(now)
         await self.remove_secrets()
 
     @property
