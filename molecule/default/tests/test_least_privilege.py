@@ -167,3 +167,28 @@ def test_taking_admin_away_takes_effect_at_once(host, hub, servers):
     finally:
         restored = run_playbook("plasma.platform.users", {"users_list": users_list_with("alice")})
         assert restored.returncode == 0, restored.stdout + restored.stderr
+
+
+def test_hub_users_get_no_host_shell_over_ssh_but_hub_admins_do(host, hub):
+    """The host's SSH server refuses a hub user at connection, whatever their key or password, while they still log
+    in to the hub; a hub admin is let through to authentication (sshd's own answer for each account)."""
+    attempt = host.run("ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null first.last@127.0.0.1 true")
+    assert attempt.rc == 255 and "Permission denied" in attempt.stderr, attempt.stderr
+    log = host.check_output("journalctl -u ssh --no-pager --since -2min")
+    assert "User first.last from 127.0.0.1 not allowed because listed in DenyUsers" in log, log
+    assert hub.login("first.last", "first-pass")[1].status_code == 302
+
+    def settings(name: str) -> str:
+        return host.check_output(f"sshd -T -C user={name},host=laptop,addr=192.0.2.10")
+
+    assert "denyusers *" in settings("first.last").splitlines()
+    assert not any(line.startswith("denyusers") for line in settings("alice").splitlines())
+    assert not any(line.startswith("denyusers") for line in settings("root").splitlines())
+
+    # Opted in, hub users get host SSH too; back to the default afterwards.
+    try:
+        assert run_playbook("plasma.platform.users", {"users_host_ssh": True}).returncode == 0
+        assert not any(line.startswith("denyusers") for line in settings("first.last").splitlines())
+    finally:
+        assert run_playbook("plasma.platform.users").returncode == 0
+    assert "denyusers *" in settings("first.last").splitlines()
