@@ -113,6 +113,20 @@ def test_a_docker_restart_keeps_servers_running(host, servers):
     assert after == before  # the same containers, not new ones
 
 
+def test_a_docker_change_that_would_end_running_servers_stops_before_it_and_names_them(host, servers):
+    """The host joining a fleet turns live-restore off (Swarm mode refuses it): Docker's restart would end every
+    server. The run stops first; Docker's configuration and the servers stay as they were."""
+    bob, alice = servers
+    before = host.file("/etc/docker/daemon.json").content_string
+    run = run_playbook("plasma.platform.docker", {"docker_swarm": True})
+    output = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode != 0, output
+    assert "which turns live-restore off (Swarm mode, a fleet), and that ends the servers running here:" in output, output
+    assert "jupyter-alice" in output and "jupyter-bob" in output and "docker_restart_stops_servers: true" in output
+    assert host.file("/etc/docker/daemon.json").content_string == before
+    assert answers(bob) and answers(alice)
+
+
 def test_a_server_that_died_can_be_started_again_by_its_user(host, servers):
     bob, _ = servers
     host.run_expect([0], "docker kill jupyter-bob")
