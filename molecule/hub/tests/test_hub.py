@@ -112,3 +112,14 @@ def test_a_broken_fragment_never_reaches_the_hub(host):
     assert not host.file("/opt/tljh/config/jupyterhub_config.d/90-plasma-extra.py").exists
     assert host.service("jupyterhub").is_running
     assert host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub") == before
+
+
+def test_wrong_passwords_in_a_row_pause_the_account_s_logins_with_a_message_saying_so(hub):
+    """Password guessing against one account (mallory's: outside the hub's group, so nobody's work waits on this test)
+    is paused after five wrong passwords: even the right one is then refused, saying why and for how long."""
+    for attempt in range(5):
+        assert hub.login("mallory", f"guess-{attempt}")[1].status_code == 403
+    _, answer = hub.login("mallory", "mallory-pass")
+    assert answer.status_code == 429
+    assert "Too many wrong passwords for mallory" in answer.text and "10 more minute(s)" in answer.text, answer.text
+    assert hub.login("bob", "bob-pass")[1].status_code == 302  # other accounts log in as before
