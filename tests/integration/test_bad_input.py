@@ -78,6 +78,11 @@ CASES = [
     ("shared_data", {"shared_data_folders": [{"name": "a", "group": "team", "path": "/srv"}]}, "an absolute path of its own, different for each folder (got /srv)"),
     ("backup", {}, "Backups need backup_repository (a path, or a restic backend such as sftp:user@host:/path) and backup_password"),
     ("backup", {"backup_repository": "/srv/backup", "backup_password": "secret", "backup_keep_daily": 0}, "backup_keep_daily of at least 1"),
+    ("backup", {"backup_repository": "s3:https://minio.example.org:9000/backups", "backup_password": "secret",
+                "backup_environment": {"AWS_ACCESS_KEY_ID": "key"}},
+     "is an S3 bucket: backup_environment needs AWS_SECRET_ACCESS_KEY"),
+    ("hub", {"hub_fleet_ip": "192.0.2.10", "hub_distribution": "tljh"}, "A fleet needs hub_distribution: venv."),
+    ("hub", {"hub_login_lockout": 0}, "hub_login_lockout at least 1 (seconds)"),
     ("shared_data", {"shared_data_path": "data"}, "shared_data_path must be an absolute path"),
     ("shared_data", {"shared_data_path": "/etc"}, "shared_data_path must be an absolute path of its own"),
     (
