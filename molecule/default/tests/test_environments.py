@@ -155,6 +155,8 @@ def test_a_server_that_ends_while_starting_leaves_its_last_output_in_the_hub_s_l
     marker = f"plasma-test-crash-{time.time_ns()}"
     config = "\n".join(["import os, sys", f"print({marker!r}, file=sys.stderr, flush=True)", "os._exit(3)"])
     scenario.as_user(host, "first.last", f"mkdir -p ~/.jupyter && printf '%s\\n' {shlex.quote(config)} > ~/.jupyter/jupyter_server_config.py")
+    folder = f"/home/first.last/{FOLDER_A}"
+    made_folder = not host.file(folder).exists  # the entrypoint makes it before the server starts
     server = UserServer(hub, "first.last", hub.token("first.last", "first-pass"))
     try:
         with pytest.raises(AssertionError, match="stopped while starting"):
@@ -164,3 +166,5 @@ def test_a_server_that_ends_while_starting_leaves_its_last_output_in_the_hub_s_l
     finally:
         scenario.as_user(host, "first.last", "rm ~/.jupyter/jupyter_server_config.py")
         server.stop()
+        if made_folder:  # as the test found the home
+            scenario.as_user(host, "first.last", f"rm -r {shlex.quote(folder)}")
