@@ -161,7 +161,12 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     async def remove_secrets(self) -> None:
         """The TLS secrets of this server's service; one still in use (by a stale service a start has yet to remove)
         stays, until the server stops."""
-        for secret in await self.docker("secrets", filters={"label": f"{SECRET_SERVICE_LABEL}={self.object_name}"}):
+        try:
+            found = await self.docker("secrets", filters={"label": f"{SECRET_SERVICE_LABEL}={self.object_name}"})
+        except docker.errors.APIError as error:  # the server itself has stopped: not a reason to report otherwise
+            self.log.warning("The secrets of %s could not be listed: %s", self.object_name, error)
+            return
+        for secret in found:
             try:
                 await self.docker("remove_secret", secret["ID"])
             except docker.errors.APIError as error:
