@@ -50,6 +50,8 @@ CASES = [
     ("users", {"users_list": [{"name": ".hidden", "password": HASH}]}, 'invalid account name(s) ".hidden"'),
     ("users", {"users_list": [{"name": "a" * 33, "password": HASH}]}, "at most 32 characters"),
     ("users", {"users_list": [{"name": "bob"}, {"name": "bob"}]}, "each name may appear once; repeated: bob"),
+    # The example inventory's placeholder: not a hash, whatever its prefix.
+    ("users", {"users_list": [{"name": "bob", "password": "$6$replace-me$..."}]}, "the password of bob is not a crypt(3) hash"),
     ("users", {"users_list": [{"name": "bob", "state": "gone"}]}, "state"),
     ("hub", {"hub_distribution": "conda"}, "value of hub_distribution must be one of: venv, tljh, got: conda"),
     ("hub", {"hub_https_certificate": "/etc/ssl/hub.crt"}, "hub_https_certificate and hub_https_key go together"),
