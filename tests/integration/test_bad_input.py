@@ -85,6 +85,8 @@ CASES = [
      "is an S3 bucket: backup_environment needs AWS_SECRET_ACCESS_KEY"),
     ("hub", {"hub_fleet_ip": "192.0.2.10", "hub_distribution": "tljh"}, "A fleet needs hub_distribution: venv."),
     ("hub", {"hub_login_lockout": 0}, "hub_login_lockout at least 1 (seconds)"),
+    ("environments", {"environments_registry_logins": [{"registry": "registry.example.org", "username": "lab"}]},
+     "missing required arguments: password found in environments_registry_logins"),
     ("shared_data", {"shared_data_path": "data"}, "shared_data_path must be an absolute path"),
     ("shared_data", {"shared_data_path": "/etc"}, "shared_data_path must be an absolute path of its own"),
     (
