@@ -189,7 +189,7 @@ http:
 AUTH_REGISTRY_USERS = "reader:$2b$10$XY.8M6LC4dMSlAwJ8YvV1ODq4R4d6gRN99xaIgcQNYtDxSi.vCque\n"
 
 
-def test_images_of_a_registry_that_wants_a_login_are_pulled_with_the_operator_s_credentials(host):
+def test_images_of_a_registry_that_wants_a_login_are_pulled_with_the_operator_s_credentials(host, hub):
     private = {"image": "localhost:5001/plasma/env-b:1.0", "display_name": "Private registry"}
     environments = scenario.inventory_vars()["environments_list"] + [private]
     login = {"registry": "localhost:5001", "username": "reader", "password": "reader-pass"}
@@ -213,3 +213,4 @@ def test_images_of_a_registry_that_wants_a_login_are_pulled_with_the_operator_s_
     finally:
         assert scenario.run_playbook("plasma.platform.environments").returncode == 0  # the scenario's own list again
         host.run("systemctl stop plasma-test-auth-registry; docker logout localhost:5001; docker rmi localhost:5001/plasma/env-b:1.0")
+        hub.wait_until_up()  # the run restarted it with the scenario's environments
