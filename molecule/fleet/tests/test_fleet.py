@@ -9,7 +9,6 @@ real fleet uses (this kernel cannot mount NFS); what NFS itself does (locking, a
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ import time
 import pytest
 import yaml
 
+from tests.support import scenario
 from tests.support.hub import Hub, UserServer, container_address
 
 SUITE = os.environ.get("PLASMA_SUITE", "bookworm")
@@ -217,11 +217,7 @@ def test_a_group_folder_a_node_does_not_share_is_refused_with_the_reason():
     """A group folder outside the shared storage would be a folder of each node's own, its work lost with the node."""
     folders = [{"name": "team-project", "group": "plasma-team"}, {"name": "local", "group": "plasma-team", "path": "/srv/local-team"}]
     try:
-        run = subprocess.run(
-            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.shared_data",
-             "-e", json.dumps({"shared_data_folders": folders})],
-            capture_output=True, text=True,
-        )
+        run = scenario.run_playbook("plasma.platform.shared_data", {"shared_data_folders": folders})
         output = " ".join((run.stdout + run.stderr).split())
         assert run.returncode != 0, output
         assert "/srv/local-team on plasma-fleet-node1-" in output and "is not the folder of the same path on" in output, output
