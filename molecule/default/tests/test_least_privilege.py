@@ -127,6 +127,28 @@ def test_a_docker_change_that_would_end_running_servers_stops_before_it_and_name
     assert answers(bob) and answers(alice)
 
 
+def test_with_the_operator_s_word_the_change_goes_ahead_and_the_servers_are_reported_stopped_not_lost(host, servers):
+    bob, alice = servers
+    assert bob.save("before-the-restart.txt", "saved before Docker restarted\n").status_code in (200, 201)
+    run = run_playbook("plasma.platform.docker", {"docker_swarm": True, "docker_restart_stops_servers": True})
+    output = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode == 0, output
+    assert "these servers stop, and their users start them again from the hub: jupyter-alice, jupyter-bob" in output, output
+    assert '"live-restore": false' in host.file("/etc/docker/daemon.json").content_string
+    deadline = time.monotonic() + 90  # the hub notices at its next poll of the servers
+    while bob.model() is not None or alice.model() is not None:
+        assert time.monotonic() < deadline, "the hub still lists a server Docker's restart stopped"
+        time.sleep(2)
+    # Back to a single host's configuration: nothing runs, so nothing stops it; the users start again.
+    run = run_playbook("plasma.platform.docker")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert '"live-restore": true' in host.file("/etc/docker/daemon.json").content_string
+    for server, environment in ((bob, "Docker Stacks layout"), (alice, "Environment B")):
+        response = server.start(environment)
+        assert response.status_code in (201, 202), response.text
+    assert bob.contents("before-the-restart.txt").json()["content"] == "saved before Docker restarted\n"
+
+
 def test_a_server_that_died_can_be_started_again_by_its_user(host, servers):
     bob, _ = servers
     host.run_expect([0], "docker kill jupyter-bob")
@@ -162,6 +184,36 @@ def test_a_new_account_never_gets_the_uid_of_a_removed_one(host):
         assert int(host.check_output("id -u newcomer")) > int(retired[1])
     finally:
         host.run("userdel --remove newcomer; groupdel newcomer")
+
+
+def test_a_returning_account_gets_its_archived_home_back_and_keeps_what_it_made_since(host):
+    """leaver (removed above) comes back: a new account with an empty home; the restore playbook fills it from the
+    archive, written by leaver. A file leaver made since under an archived name stays as leaver made it, and a link
+    planted where an archived folder goes leads nothing anywhere."""
+    archive = "/var/backups/plasma-users/" + host.check_output("ls /var/backups/plasma-users | grep '^leaver-'")
+    folders = host.check_output(f"tar -tzf {archive} | sed -n 's|^leaver/\\([^/]*\\)/.*|\\1|p' | sort -u").split()
+    try:
+        run = run_playbook("plasma.platform.users", {"users_list": users_list_with("leaver", state="present")})
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert not host.file("/home/leaver/last-words.txt").exists
+        host.run_expect([0], "su -s /bin/sh leaver -c 'echo made after the return > ~/last-words.txt'")
+        host.run_expect([0], f"install -d -m 0755 /srv/elsewhere && su -s /bin/sh leaver -c 'ln -s /srv/elsewhere ~/{folders[0]}'")
+        run = run_playbook("plasma.platform.restore", {"restore_archive": "leaver"})
+        # What the link would have led root to write is refused to leaver, and named; the rest is back.
+        output = run.stdout + run.stderr
+        assert run.returncode != 0 and f"{folders[0]}/" in output and "Permission denied" in output, output
+        assert host.file("/home/leaver/last-words.txt").content_string == "made after the return\n"
+        owners = host.check_output(f"find /home/leaver -mindepth 1 ! -path '/home/leaver/{folders[0]}' -printf '%u\\n' | sort -u")
+        assert owners == "leaver"
+        archived_files = host.check_output(f"tar -tzf {archive} | grep -v '/$' | grep -vc '^leaver/{folders[0]}/'")
+        restored_files = host.check_output(f"find /home/leaver -type f ! -path '/home/leaver/{folders[0]}/*' | wc -l")
+        assert int(restored_files) >= int(archived_files)
+        assert host.check_output("ls -A /srv/elsewhere") == ""  # nothing through the link
+        missing = run_playbook("plasma.platform.restore", {"restore_archive": "nobody-here"})
+        assert missing.returncode != 0 and "There is no account nobody-here" in missing.stdout, missing.stdout
+    finally:
+        run_playbook("plasma.platform.users", {"users_list": users_list_with("leaver", state="absent")})
+        host.run("rm -rf /srv/elsewhere")
 
 
 def test_taking_admin_away_takes_effect_at_once(host, hub, servers):
