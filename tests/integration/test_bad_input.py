@@ -78,6 +78,9 @@ CASES = [
     ("environments", {"environments_start_slots": 0}, "must each be at least 1 (got 120, 0, 600, 3)"),
     ("shared_data", {"shared_data_folders": [{"name": "../up", "group": "team"}]}, 'each folder needs a name of lower case letters, digits, \'.\', \'_\' and \'-\' (not "../up")'),
     ("shared_data", {"shared_data_folders": [{"name": "a", "group": "team", "path": "/srv"}]}, "an absolute path of its own, different for each folder (got /srv)"),
+    ("firewall", {"firewall_open_ports": ["8080"]}, "give each as port/proto or first-last/proto (443/tcp, 60000-61000/udp), got 8080"),
+    ("firewall", {"firewall_ssh_from": ["admins.example.org"]}, "firewall_ssh_from: give addresses or networks"),
+    ("firewall", {"firewall_enable": True}, "Unknown option(s) for the firewall role: firewall_enable (did you mean firewall_enabled?)"),
     ("backup", {}, "Backups need backup_repository (a path, or a restic backend such as sftp:user@host:/path) and backup_password"),
     ("backup", {"backup_repository": "/srv/backup", "backup_password": "secret", "backup_keep_daily": 0}, "backup_keep_daily of at least 1"),
     ("backup", {"backup_repository": "s3:https://minio.example.org:9000/backups", "backup_password": "secret",
@@ -112,6 +115,20 @@ def test_a_role_refuses_bad_input(tmp_path, role, extra_vars, message):
     assert_refused(result, message)
     # Nothing but validation ran.
     assert "Gather installed packages" not in result.stdout and "Create the accounts" not in result.stdout
+
+
+PLAYBOOK_CASES = [
+    ("plasma.platform.uninstall", {"uninstall_remove_image": True},
+     "Unknown variable(s) for the uninstall playbook: uninstall_remove_image; it reads"),
+    ("plasma.platform.uninstall", {"uninstall_remove_images": "maybe"}, "uninstall_remove_images: give true or false"),
+    ("plasma.platform.restore", {"restore_usr": "bob"}, "Unknown variable(s) for the restore playbook: restore_usr; it reads"),
+    ("plasma.platform.restore", {"restore_user": "bob", "restore_archive": "bob"}, "Say what to restore, one of"),
+]
+
+
+@pytest.mark.parametrize(("playbook", "extra_vars", "message"), PLAYBOOK_CASES, ids=[f"{c[0]}:{json.dumps(c[1])[:40]}" for c in PLAYBOOK_CASES])
+def test_a_playbook_refuses_its_own_bad_variables_before_anything(tmp_path, playbook, extra_vars, message):
+    assert_refused(run(playbook, extra_vars, tmp_path), message)
 
 
 def test_account_names_as_directories_hand_them_out_pass_validation(tmp_path):

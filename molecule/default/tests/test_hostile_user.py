@@ -117,7 +117,8 @@ def reach(address, port):
     except OSError as error:
         return type(error).__name__
 for address in {addresses!r}:
-    print(address, reach(address, 2222), reach(address, 8081))
+    print(address, reach(address, 2222), reach(address, 22), reach(address, 8081))
+print("169.254.169.254", reach("169.254.169.254", 80))
 low = socket.socket()
 try:
     low.bind(("0.0.0.0", 700))
@@ -127,27 +128,47 @@ except OSError as error:
 """
 
 
+# A cloud's metadata service, as a cloud host sees it: off the host, at a link-local address the host routes to (here
+# in a network namespace of its own, behind a veth pair, so that a container's packets take the forwarding path).
+METADATA = """
+ip netns add plasma-metadata
+ip link add plasma-meta0 type veth peer name plasma-meta1 netns plasma-metadata
+ip addr add 169.254.169.1/24 dev plasma-meta0
+ip link set plasma-meta0 up
+ip -n plasma-metadata addr add 169.254.169.254/24 dev plasma-meta1
+ip -n plasma-metadata link set plasma-meta1 up
+ip -n plasma-metadata link set lo up
+ip -n plasma-metadata route add default via 169.254.169.1
+systemd-run --unit plasma-test-metadata ip netns exec plasma-metadata python3 -m http.server 80 --bind 169.254.169.254
+"""
+
+
 def test_a_server_reaches_the_hub_s_api_and_no_other_service_of_the_host(host, hub):
-    """A service of the host's own listens on every address (as sshd or an NFS server would): a user's server reaches
-    it at none of the host's addresses, while the hub's API answers; and no process there binds a low port."""
+    """A service of the host's own listens on every address (as an NFS server would), and so does sshd: a user's
+    server reaches them at none of the host's addresses, nor the cloud metadata address, while the hub's API answers
+    and the host itself reaches all of them; and no process there binds a low port."""
     addresses = [
         host.check_output("ip -4 -o addr show docker0").split()[3].split("/")[0],
         host.check_output("docker network inspect --format '{{(index .IPAM.Config 0).Gateway}}' plasma-users"),
         host.check_output("ip -4 -o route get 1.1.1.1").split(" src ")[1].split()[0],
     ]
     host.run_expect([0], "systemd-run --unit plasma-test-listener python3 -m http.server 2222 --bind 0.0.0.0")
+    host.run_expect([0], METADATA)
     bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
     try:
-        host.run_expect([0], "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:2222/ && exit 0; sleep 0.5; done; exit 1")
+        for url in ("http://127.0.0.1:2222/", "http://169.254.169.254/"):
+            host.run_expect([0], f"for i in $(seq 30); do curl -sf -o /dev/null {url} && exit 0; sleep 0.5; done; exit 1")
+        host.run_expect([0], "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/22'")  # sshd listens
         assert bob.start("Environment A").status_code in (201, 202)
-        *reached, low_port = bob.run_python(REACH.format(addresses=addresses), timeout=120).splitlines()
+        *reached, metadata, low_port = bob.run_python(REACH.format(addresses=addresses), timeout=120).splitlines()
         hub_address = addresses[0]
         for line in reached:
-            address, listener, hub_api = line.split()
-            assert listener == "TimeoutError", line  # dropped, not even refused
+            address, listener, ssh, hub_api = line.split()
+            assert listener == "TimeoutError" and ssh == "TimeoutError", line  # dropped, not even refused
             if address == hub_address:
                 assert hub_api == "open", line
+        assert metadata == "169.254.169.254 TimeoutError"
         assert low_port == "PermissionError"
     finally:
         bob.stop()
-        host.run("systemctl stop plasma-test-listener")
+        host.run("systemctl stop plasma-test-listener plasma-test-metadata; ip netns delete plasma-metadata")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -200,6 +201,50 @@ def test_no_token_crosses_the_fleet_s_network_in_clear_text(hub, servers):
     for secret in (token, server_token):
         assert secret.encode() not in captured
     assert b"Authorization" not in captured and b"/hub/api" not in captured
+
+
+def reach_from_outside(address: str, port: int) -> str:
+    """A connection from this machine, outside the fleet (as anyone on the hosts' network): "open" or the error."""
+    try:
+        socket.create_connection((address, port), timeout=3).close()
+        return "open"
+    except OSError as error:
+        return type(error).__name__
+
+
+def test_the_firewall_lets_in_what_the_ports_table_names_and_nothing_else(hub, servers):
+    """firewall_enabled: a service listening on every address of every host (a port the ports table does not name) is
+    dropped from outside the fleet and from the other hosts, while the hub answers; a user server's port published on
+    a node answers the hub host alone. Turned off, the same port answers; turned on again, it does not."""
+    hosts = [HUB_HOST, *NODE_HOSTS]
+    for host in hosts:
+        on(host, "systemd-run --unit plasma-test-listener python3 -m http.server 9999 --bind 0.0.0.0")
+    try:
+        for host in hosts:
+            on(host, "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:9999/ && exit 0; sleep 0.5; done; exit 1")
+            assert reach_from_outside(container_address(host), 9999) == "TimeoutError", host
+        assert on(NODE_HOSTS[0], f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' http://{hub_address()}:9999/ || true") == "000"
+        assert reach_from_outside(container_address(HUB_HOST), 80) == "open"
+
+        hub_name = on(HUB_HOST, "hostname").strip()
+        name, node = next((name, node) for name, node in sorted(server_nodes().items()) if node != hub_name)
+        node_host = next(host for host in NODE_HOSTS if on(host, "hostname").strip() == node)
+        service = on(HUB_HOST, f"docker service ls --filter label=org.jupyter.user={name} --format '{{{{.Name}}}}'").strip()
+        published = on(node_host, f"docker ps --filter label=com.docker.swarm.service.name={service} --format '{{{{.Ports}}}}'")
+        port = int(published.split("->")[0].rsplit(":", 1)[1])
+        assert reach_from_outside(container_address(node_host), port) == "TimeoutError", published
+        on(HUB_HOST, f"python3 -c 'import socket; socket.create_connection((\"{container_address(node_host)}\", {port}), timeout=3)'")
+        assert servers[name].contents().status_code == 200  # through the proxy on the hub host
+
+        off = scenario.run_playbook("plasma.platform.firewall", {"firewall_enabled": False}, "--limit", NODE_HOSTS[1])
+        assert off.returncode == 0, off.stdout + off.stderr
+        assert reach_from_outside(container_address(NODE_HOSTS[1]), 9999) == "open"
+        on_again = scenario.run_playbook("plasma.platform.firewall", None, "--limit", NODE_HOSTS[1])
+        assert on_again.returncode == 0, on_again.stdout + on_again.stderr
+        assert reach_from_outside(container_address(NODE_HOSTS[1]), 9999) == "TimeoutError"
+    finally:
+        for host in hosts:
+            on(host, "systemctl stop plasma-test-listener || true")
 
 
 def test_a_group_folder_is_the_same_folder_on_every_node(servers):
