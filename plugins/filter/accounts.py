@@ -41,12 +41,7 @@ def account_ids(users: list, groups: list, databases: dict, retired: list[str] |
 
     def holders(database: str, value: int) -> dict[str, str]:
         """{host: name} of the entries holding the id (a uid in passwd, a gid in group)."""
-        return {
-            host: other
-            for host, tables in sorted(databases.items())
-            for other, entry in tables["getent_" + database].items()
-            if int(entry[1]) == value
-        }
+        return {host: other for host, tables in sorted(databases.items()) for other, entry in tables["getent_" + database].items() if int(entry[1]) == value}
 
     def settle(kind: str, database: str, field: int, name: str, explicit, holder_database: str) -> int | None:
         """The id an entry already has or is given, or None when it is new; errors for any disagreement.

@@ -46,9 +46,7 @@ def environment_folder(image: str, folder_format: str = "{image}") -> str:
     try:
         name = folder_format.format(image=safe(image), repository=safe(reference.repository), tag=reference.tag or "latest")
     except (KeyError, IndexError, ValueError) as error:
-        raise AnsibleFilterError(
-            f"the folder format {folder_format!r} is not valid ({error}); use {{image}}, {{repository}} and {{tag}}"
-        ) from None
+        raise AnsibleFilterError(f"the folder format {folder_format!r} is not valid ({error}); use {{image}}, {{repository}} and {{tag}}") from None
     if not _SAFE_NAME.match(name) or ".." in name:
         raise AnsibleFilterError(f"the folder name {name!r} made from {image!r} is not a plain folder name")
     return name

@@ -148,10 +148,7 @@ def action_name(decision: str, check_mode: bool) -> str:
 def is_permanent(message: str) -> bool:
     """Errors that another try cannot fix: the image or the credentials are wrong."""
     lowered = message.lower()
-    return any(
-        marker in lowered
-        for marker in ("manifest unknown", "not found", "unauthorized", "denied", "invalid reference", "no matching manifest")
-    )
+    return any(marker in lowered for marker in ("manifest unknown", "not found", "unauthorized", "denied", "invalid reference", "no matching manifest"))
 
 
 def backoff_delays(retries: int, first_delay: float) -> list[float]:
@@ -213,7 +210,7 @@ def server_problem(output: str) -> tuple[str | None, str | None]:
     lines = [line for line in output.splitlines() if line.startswith("plasma-check: ")]
     if not lines:
         return None, f"the image's /bin/sh did not run the check: {output.strip()[-300:] or 'no output'}"
-    verdict = lines[-1][len("plasma-check: "):]
+    verdict = lines[-1][len("plasma-check: ") :]
     if not verdict.startswith("ok "):
         return None, f"{verdict}: it cannot run a notebook server for JupyterHub"
     version = verdict[3:].strip()

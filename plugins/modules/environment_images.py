@@ -218,12 +218,10 @@ class ImageTimeout(Exception):
     """An image took longer than its time limit."""
 
 
-def client_for(module: AnsibleModule) -> "docker.APIClient":
+def client_for(module: AnsibleModule) -> docker.APIClient:
     """One client shared by all workers (its connection pool has a connection for each)."""
     base_url = module.params["docker_host"] or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    return docker.APIClient(
-        base_url=base_url, version="auto", timeout=module.params["timeout"], max_pool_size=module.params["parallel"] + 1
-    )
+    return docker.APIClient(base_url=base_url, version="auto", timeout=module.params["timeout"], max_pool_size=module.params["parallel"] + 1)
 
 
 def list_local(api) -> dict[str, dict]:
@@ -430,7 +428,7 @@ def main() -> None:
     finally:
         api.close()
     if not module.check_mode:
-        still_here = [o.name for o in outcomes[len(specs):] if o.action in ("kept_in_use", "failed")]
+        still_here = [o.name for o in outcomes[len(specs) :] if o.action in ("kept_in_use", "failed")]
         images = sorted(wanted | set(still_here) | (set() if module.params["prune"] else set(managed_before)))
         checked = dict(state["checked"])
         if module.params["check_server"]:  # the ids that passed, of the images declared now

@@ -153,10 +153,14 @@ def put_file(module: AnsibleModule, entry: dict, diffs: list[dict]) -> bool:
             old = handle.read()
     changed = old != new
     if changed:
-        diffs.append({
-            "before_header": path, "after_header": path,
-            "before": "" if old is None else to_text(old, errors="surrogate_or_replace"), "after": entry["content"],
-        })
+        diffs.append(
+            {
+                "before_header": path,
+                "after_header": path,
+                "before": "" if old is None else to_text(old, errors="surrogate_or_replace"),
+                "after": entry["content"],
+            }
+        )
     if module.check_mode:
         # A file still to be created has no attributes to compare yet.
         return module.set_fs_attributes_if_different(attributes(module, entry), changed) if old is not None else changed
@@ -275,7 +279,7 @@ def main() -> None:
                     "validate": {"type": "str"},
                 },
                 "required_if": [("state", "file", ["content"])],
-            }
+            },
         },
         supports_check_mode=True,
     )
@@ -294,9 +298,7 @@ def main() -> None:
     outcome = put_all(module) if user is None else as_account(user, lambda: put_all(module))
     results = outcome["files"]
     if "refused" in outcome:
-        module.fail_json(
-            msg=f"{outcome['refused']}; it was left as it was, and so was every path after it", files=results, **outcome["details"]
-        )
+        module.fail_json(msg=f"{outcome['refused']}; it was left as it was, and so was every path after it", files=results, **outcome["details"])
     result = {"changed": any(item["changed"] for item in results), "files": results}
     if module._diff:
         result["diff"] = outcome["diffs"]

@@ -1,0 +1,47 @@
+# Copyright (c) 2026, plasma.platform maintainers
+# BSD 3-Clause License (see LICENSE)
+"""The action of plasma.platform.role_options (its documentation is in plugins/modules/role_options.py)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+
+import yaml
+from ansible.plugins.action import ActionBase
+
+
+def misspelt_options(role_path: str, names) -> list[str]:
+    """The names that start with the role's prefix (its folder's name and "_"), are no option of the role's main
+    entry point and are close to one (difflib's ratio of at least 0.8), each with the option it resembles. Other names
+    with the prefix belong to someone else (community.docker's docker_host) and pass."""
+    with open(os.path.join(role_path, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        known = set(yaml.safe_load(handle)["argument_specs"]["main"]["options"])
+    prefix = os.path.basename(os.path.normpath(role_path)) + "_"
+    return [
+        f"{name} (did you mean {match}?)"
+        for name in sorted(names)
+        if name.startswith(prefix) and name not in known
+        for match in difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+    ]
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("role_path",))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        role_path = self._task.args.get("role_path") or task_vars.get("role_path")
+        if not role_path:
+            return {**result, "failed": True, "msg": "role_options runs in a role's tasks (or give role_path)"}
+        role = os.path.basename(os.path.normpath(role_path))
+        unknown = misspelt_options(role_path, task_vars)
+        result.update(changed=False, unknown=unknown)
+        if unknown:
+            result.update(
+                failed=True,
+                msg=f"Unknown option(s) for the {role} role: {', '.join(unknown)}. The options are listed in the role's README and meta/argument_specs.yml.",
+            )
+        return result
