@@ -11,8 +11,8 @@ from tornado import web
 
 from plasma_spawner.environments import (
     Environment,
-    check_environment_folder,
     check_account,
+    check_environment_folder,
     check_home,
     choose_environment,
     container_environment,
@@ -108,7 +108,7 @@ def test_a_user_without_a_host_account_gets_a_clear_error():
 
 
 def test_an_existing_home_passes(tmp_path):
-    check_home("bob", str(tmp_path))
+    assert check_home("bob", str(tmp_path)) is None  # no error
 
 
 @pytest.mark.parametrize("kind", ["missing", "file", "symlink to a folder"])
@@ -128,7 +128,7 @@ def test_a_home_that_is_not_a_real_folder_is_refused(tmp_path, kind):
 def test_a_missing_or_real_environment_folder_passes(tmp_path, kind):
     if kind == "folder":
         (tmp_path / A.folder).mkdir()
-    check_environment_folder(str(tmp_path), A)
+    assert check_environment_folder(str(tmp_path), A) is None  # no error
 
 
 @pytest.mark.parametrize(
@@ -170,13 +170,16 @@ def test_the_container_gets_the_folder_the_image_id_and_the_groups_a_line_each()
     }
 
 
-@pytest.mark.parametrize(("api_version", "options"), [
-    ("1.41", {"NonRecursive": True}),  # Debian 12's Docker 20.10: mounts below are left out
-    ("1.43", {"NonRecursive": True}),
-    ("1.44", {"ReadOnlyForceRecursive": True}),  # Docker 25 and later: read-only all the way down
-    ("1.45", {"ReadOnlyForceRecursive": True}),
-    ("2.0", {"ReadOnlyForceRecursive": True}),
-])
+@pytest.mark.parametrize(
+    ("api_version", "options"),
+    [
+        ("1.41", {"NonRecursive": True}),  # Debian 12's Docker 20.10: mounts below are left out
+        ("1.43", {"NonRecursive": True}),
+        ("1.44", {"ReadOnlyForceRecursive": True}),  # Docker 25 and later: read-only all the way down
+        ("1.45", {"ReadOnlyForceRecursive": True}),
+        ("2.0", {"ReadOnlyForceRecursive": True}),
+    ],
+)
 def test_nothing_below_a_read_only_bind_is_writable_on_any_engine(api_version, options):
     assert read_only_bind_options(api_version) == options
 

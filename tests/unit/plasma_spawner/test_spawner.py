@@ -30,9 +30,7 @@ def spawner(username: str = "bob", **settings) -> PlasmaSpawner:
     config.PlasmaSpawner.shared_data_path = "/srv/shared"
     for name, value in settings.items():
         setattr(config.PlasmaSpawner, name, value)
-    user = SimpleNamespace(
-        name=username, escaped_name=username, url=f"/user/{username}/", id=1, orm_user=None, server=None, spawners={}
-    )
+    user = SimpleNamespace(name=username, escaped_name=username, url=f"/user/{username}/", id=1, orm_user=None, server=None, spawners={})
     return PlasmaSpawner(config=config, user=user)
 
 
@@ -169,9 +167,7 @@ def test_servers_beyond_the_limit_are_refused_and_stopped_ones_do_not_count():
     server.user.spawners = {"a": running("Python"), "b": running("Retired environment"), "c": running("R", active=False)}
     error = start_refusal(server, "R")
     assert error.status_code == 409
-    assert error.log_message == (
-        "You can run 2 server(s) at once and already run 2 (your server 'a', your server 'b'); stop one first."
-    )
+    assert error.log_message == ("You can run 2 server(s) at once and already run 2 (your server 'a', your server 'b'); stop one first.")
 
 
 def test_a_server_within_the_limit_in_another_environment_goes_on_to_the_next_checks():
@@ -230,9 +226,7 @@ def test_group_folders_are_mounted_read_write_for_members_only_and_only_when_the
         {"path": str(tmp_path / "gone"), "group": "root"},
     ]
     mounts = spawner("root", shared_folders=folders).group_folder_mounts()
-    assert [(mount["Source"], mount["Target"], mount["ReadOnly"]) for mount in mounts] == [
-        (str(tmp_path / "project"), str(tmp_path / "project"), False)
-    ]
+    assert [(mount["Source"], mount["Target"], mount["ReadOnly"]) for mount in mounts] == [(str(tmp_path / "project"), str(tmp_path / "project"), False)]
     assert spawner("no-such-account-here", shared_folders=folders).group_folder_mounts() == []
 
 

@@ -23,8 +23,10 @@ def test_a_node_is_reached_at_its_address_and_a_manager_reporting_any_address_at
 
 
 def test_the_port_published_on_the_node_for_the_servers_port():
-    ports = [{"Protocol": "tcp", "TargetPort": 22, "PublishedPort": 30022, "PublishMode": "host"},
-             {"Protocol": "tcp", "TargetPort": 8888, "PublishedPort": 31234, "PublishMode": "host"}]
+    ports = [
+        {"Protocol": "tcp", "TargetPort": 22, "PublishedPort": 30022, "PublishMode": "host"},
+        {"Protocol": "tcp", "TargetPort": 8888, "PublishedPort": 31234, "PublishMode": "host"},
+    ]
     assert published_port(task(ports=ports), 8888) == 31234
     assert published_port(task(state="starting"), 8888) is None
 

@@ -78,11 +78,9 @@ def test_reserved_names_system_accounts_and_system_uids_are_refused():
     users = [{"name": "jovyan"}, {"name": "root"}, {"name": "postgres"}, {"name": "svc", "uid": 500}, {"name": "alice"}]
     ids = account_ids(users, [], {"hub": hub})
     assert ids["errors"] == [
-        "account name 'jovyan' is reserved (the environment images keep their bundled files in /home/jovyan, which its "
-        "home would hide): choose another name",
+        "account name 'jovyan' is reserved (the environment images keep their bundled files in /home/jovyan, which its home would hide): choose another name",
         "account name 'root' is reserved (it is the system's administrator): choose another name",
-        "account 'postgres' is a system account on hub (uid 113): a platform user must be a person's account "
-        "(uid 1000 to 59999); choose another name",
+        "account 'postgres' is a system account on hub (uid 113): a platform user must be a person's account (uid 1000 to 59999); choose another name",
         "account 'svc' is given uid 500: a platform user's uid is 1000 to 59999",
     ]
     assert list(ids["users"]) == ["alice"]
@@ -97,6 +95,5 @@ def test_the_ids_of_removed_accounts_are_never_given_again():
     assert ids["users"]["leaver"]["uid"] == 1004  # back under the same name: a new account, new ids
     refused = account_ids([{"name": "other", "uid": 1002}], [], {"hub": hub}, retired)
     assert refused["errors"] == [
-        "account 'other' is given uid 1002, the uid of the removed account 'gone': its files may remain in group folders "
-        "and backups; choose another uid"
+        "account 'other' is given uid 1002, the uid of the removed account 'gone': its files may remain in group folders and backups; choose another uid"
     ]

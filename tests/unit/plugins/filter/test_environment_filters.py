@@ -25,7 +25,7 @@ def test_folder_names(image, folder_format, folder):
     assert environment_folder(image, folder_format) == folder
 
 
-@pytest.mark.parametrize("folder_format", ["../{image}", "{image}/sub", "..", "/{image}", "{nope}", "{0}", "{image", ".."])
+@pytest.mark.parametrize("folder_format", ["../{image}", "{image}/sub", "..", "/{image}", "{nope}", "{0}", "{image"])
 def test_unsafe_or_broken_formats_are_explained(folder_format):
     assert folder_format_error(folder_format)
 
