@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from spawn_latency import bare_run_script, first_environment, on_host  # noqa: E402
+from spawn_latency import bare_run_script, first_environment, on_host
 
-from tests.support.hub import Hub, UserServer, container_address  # noqa: E402
+from tests.support.hub import Hub, UserServer, container_address
 
 PASSWORD = "class-start-benchmark"
 
@@ -35,7 +35,7 @@ def make_users(host: str, names: list[str]) -> None:
     script = f"""
 set -e
 hash=$(openssl passwd -6 '{PASSWORD}')
-for name in {' '.join(names)}; do
+for name in {" ".join(names)}; do
   id "$name" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups jupyterhub-users --password "$hash" "$name"
   chmod 0700 /home/$name
 done
@@ -44,7 +44,7 @@ done
 
 
 def remove_users(host: str, names: list[str]) -> None:
-    on_host(host, f"for name in {' '.join(names)}; do userdel --remove \"$name\" 2>/dev/null || true; done")
+    on_host(host, f'for name in {" ".join(names)}; do userdel --remove "$name" 2>/dev/null || true; done')
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -98,14 +98,9 @@ def main() -> None:
 
         # The same containers without the hub, all at once; each user's token, as the hub would pass it.
         tokens = {name: server.session.headers["Authorization"].split()[1] for name, server in servers.items()}
-        scripts = [
-            f"( {bare_run_script(options.host, environment['image'], token, name, f'plasma-bench-bare-{name}')} ) &"
-            for name, token in tokens.items()
-        ]
+        scripts = [f"( {bare_run_script(options.host, environment['image'], token, name, f'plasma-bench-bare-{name}')} ) &" for name, token in tokens.items()]
         started = time.monotonic()
-        output = subprocess.run(
-            ["docker", "exec", options.host, "bash", "-c", "\n".join(scripts) + "\nwait"], capture_output=True, text=True
-        )
+        output = subprocess.run(["docker", "exec", options.host, "bash", "-c", "\n".join(scripts) + "\nwait"], capture_output=True, text=True)
         bare_wall = time.monotonic() - started
         bare_times = [int(line) / 1e9 for line in output.stdout.split() if line.isdigit()]
         bare_failures = len(tokens) - len(bare_times)

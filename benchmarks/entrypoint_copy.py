@@ -72,13 +72,27 @@ def main() -> None:
         make_tree(seed / "env" / "my-work", options.user_files)
         output = subprocess.run(
             [
-                "docker", "run", "--rm",
-                "-v", f"{bundle}:/home/jovyan:ro", "-v", f"{seed}:/seed:ro",
-                "-v", f"{ENTRYPOINT}:/opt/plasma/entrypoint.sh:ro",
-                "-v", f"{home}:/home/bench",
-                IMAGE, "sh", "-c", SCRIPT, "sh", str(options.rounds),
+                "docker",
+                "run",
+                "--rm",
+                "-v",
+                f"{bundle}:/home/jovyan:ro",
+                "-v",
+                f"{seed}:/seed:ro",
+                "-v",
+                f"{ENTRYPOINT}:/opt/plasma/entrypoint.sh:ro",
+                "-v",
+                f"{home}:/home/bench",
+                IMAGE,
+                "sh",
+                "-c",
+                SCRIPT,
+                "sh",
+                str(options.rounds),
             ],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     times: dict[tuple[str, str], list[float]] = {}
     for line in output.splitlines():

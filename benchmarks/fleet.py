@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from class_start import percentile  # noqa: E402
-from spawn_latency import first_environment, on_host  # noqa: E402
+from class_start import percentile
+from spawn_latency import first_environment, on_host
 
-from tests.support.hub import Hub, UserServer, container_address  # noqa: E402
+from tests.support.hub import Hub, UserServer, container_address
 
 PASSWORD = "fleet-benchmark"
 FIRST_UID = 5001
@@ -36,22 +36,25 @@ def make_users(hosts: list[str], names: list[str], homes_on: str) -> None:
     """The accounts on every host with the same uid; the homes made once, on homes_on (shared with the others)."""
     for host in hosts:
         create_home = "--create-home" if host == homes_on else "--no-create-home"
-        on_host(host, f"""
+        on_host(
+            host,
+            f"""
 set -e
 hash=$(openssl passwd -6 '{PASSWORD}')
 uid={FIRST_UID}
-for name in {' '.join(names)}; do
+for name in {" ".join(names)}; do
   id "$name" >/dev/null 2>&1 || useradd {create_home} --uid $uid --user-group --shell /bin/bash --groups jupyterhub-users --password "$hash" "$name"
   [ {create_home} = --no-create-home ] || chmod 0700 /home/$name
   uid=$((uid + 1))
 done
-""")
+""",
+        )
 
 
 def remove_users(hosts: list[str], names: list[str], homes_on: str) -> None:
     for host in hosts:
         remove = "--remove" if host == homes_on else ""
-        on_host(host, f"for name in {' '.join(names)}; do userdel {remove} \"$name\" 2>/dev/null || true; done")
+        on_host(host, f'for name in {" ".join(names)}; do userdel {remove} "$name" 2>/dev/null || true; done')
 
 
 def start_timed(server: UserServer, environment: str, timeout: float) -> float | str:
@@ -77,8 +80,7 @@ def class_start(servers: list[UserServer], environment: str, timeout: float) -> 
 def line(label: str, times: list[float], failures: list[str], wall: float) -> str:
     if not times:
         return f"  {label}: all {len(failures)} failed: {failures[:2]}"
-    return (f"  {label}: wall {wall:6.1f} s | p50 {statistics.median(times):5.1f} s, p95 {percentile(times, 0.95):5.1f} s "
-            f"| failures {len(failures)}")
+    return f"  {label}: wall {wall:6.1f} s | p50 {statistics.median(times):5.1f} s, p95 {percentile(times, 0.95):5.1f} s | failures {len(failures)}"
 
 
 def main() -> None:
@@ -113,7 +115,7 @@ def main() -> None:
 
         classes = {side: class_start(servers[side], environments[side]["display_name"], options.timeout) for side in sides}
     finally:
-        for side, hosts in sides.items():
+        for hosts in sides.values():
             remove_users(hosts, names, homes_on=hosts[0])
 
     print(f"\nSpawn latency, {options.rounds} rounds alternating (median):")
@@ -125,8 +127,7 @@ def main() -> None:
         print(line(f"{side:6}", *classes[side]))
     (fleet_times, _, fleet_wall), (single_times, _, single_wall) = classes["fleet"], classes["single"]
     if fleet_times and single_times:
-        print(f"  ratio fleet/single: wall {fleet_wall / single_wall:.2f}x, "
-              f"p95 {percentile(fleet_times, 0.95) / percentile(single_times, 0.95):.2f}x")
+        print(f"  ratio fleet/single: wall {fleet_wall / single_wall:.2f}x, p95 {percentile(fleet_times, 0.95) / percentile(single_times, 0.95):.2f}x")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -28,10 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
+import requests
 
-from tests.support.registry import ANSIBLE_PLAYBOOK, ROOT, Registry, push_image, unique_repository  # noqa: E402
-
+from tests.support.registry import ANSIBLE_PLAYBOOK, ROOT, Registry, push_image, unique_repository
 
 TASK_TIME = Path(tempfile.mkdtemp()) / "task-seconds"
 
@@ -55,16 +54,16 @@ def contenders(images: list[str]) -> dict[str, list[list[str]]]:
         "environment_images (missing)": [playbook({"plasma.platform.environment_images": {"images": images, **state}})],
         "environment_images (latest)": [playbook({"plasma.platform.environment_images": {"images": images, "policy": "latest", **state}})],
         "docker_image_pull loop, pull: always": [playbook({"community.docker.docker_image_pull": {"name": "{{ item }}", "pull": "always"}, "loop": images})],
-        "docker_image_pull loop, pull: not_present": [playbook({"community.docker.docker_image_pull": {"name": "{{ item }}", "pull": "not_present"}, "loop": images})],
+        "docker_image_pull loop, pull: not_present": [
+            playbook({"community.docker.docker_image_pull": {"name": "{{ item }}", "pull": "not_present"}, "loop": images})
+        ],
         "sequential docker pull (CLI)": [["docker", "pull", "-q", image] for image in images],
         # What any single Ansible task costs on this machine, pulling nothing: the floor under every module row.
         "ansible.builtin.ping (no-op floor)": [playbook({"ansible.builtin.ping": {}})],
     }
 
 
-MANIFEST_TYPES = ", ".join(
-    ["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"]
-)
+MANIFEST_TYPES = ", ".join(["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])
 
 
 def registry_costs(images: list[str]) -> tuple[float, float, int]:
@@ -151,9 +150,12 @@ def main() -> None:
             print(f"{name:45} {cold:8.2f} {warm:8.2f} {cold_ratio:10.2f}x {warm_ratio:10.2f}x")
     print("\nratio = contender's time / environment_images (missing) time; above 1 means the module is faster")
 
-    ratios = [cli[1] / module[1] for cli, module in zip(times[(sequential, "cold")], times[(reference, "cold")])]
-    print("\ncold, round by round: sequential docker pull / environment_images (task time): "
-          + ", ".join(f"{ratio:.2f}x" for ratio in ratios) + f"; lowest {min(ratios):.2f}x")
+    ratios = [cli[1] / module[1] for cli, module in zip(times[(sequential, "cold")], times[(reference, "cold")], strict=True)]
+    print(
+        "\ncold, round by round: sequential docker pull / environment_images (task time): "
+        + ", ".join(f"{ratio:.2f}x" for ratio in ratios)
+        + f"; lowest {min(ratios):.2f}x"
+    )
 
     round_trips = statistics.median(fetch[0] for fetch in fetches)
     downloads = statistics.median(fetch[1] for fetch in fetches)

@@ -31,7 +31,7 @@ def demo(log: Path) -> dict[str, float]:
     log.write_text(output)
     if run.returncode != 0:
         raise SystemExit(f"scripts/demo failed:\n{output[-3000:]}")
-    converge = output[output.rindex("PLAY RECAP"):]  # the site playbook's, after the prepare playbook's
+    converge = output[output.rindex("PLAY RECAP") :]  # the site playbook's, after the prepare playbook's
     ok, changed, failed = map(int, RECAP.search(converge).groups())
     times = {match.group(1): float(match.group(2)) for line in converge.splitlines() if (match := ROLE_TIME.match(line))}
     times["changed"] = changed

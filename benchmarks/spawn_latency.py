@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.hub import Hub, UserServer, container_address  # noqa: E402
+from tests.support.hub import Hub, UserServer, container_address
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,9 +47,12 @@ def bare_run_script(host: str, image: str, token: str, user: str, name: str) -> 
     spawner passes; prints the nanoseconds until it answers, then removes it."""
     hub_ip = on_host(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1")
     env = {
-        "JUPYTERHUB_API_TOKEN": token, "JUPYTERHUB_API_URL": f"http://{hub_ip}:8081/hub/api",
-        "JUPYTERHUB_CLIENT_ID": f"jupyterhub-user-{user}", "JUPYTERHUB_USER": user,
-        "JUPYTERHUB_SERVICE_PREFIX": f"/user/{user}/", "JUPYTERHUB_BASE_URL": "/",
+        "JUPYTERHUB_API_TOKEN": token,
+        "JUPYTERHUB_API_URL": f"http://{hub_ip}:8081/hub/api",
+        "JUPYTERHUB_CLIENT_ID": f"jupyterhub-user-{user}",
+        "JUPYTERHUB_USER": user,
+        "JUPYTERHUB_SERVICE_PREFIX": f"/user/{user}/",
+        "JUPYTERHUB_BASE_URL": "/",
         "JUPYTERHUB_SERVICE_URL": f"http://0.0.0.0:8888/user/{user}/",
     }
     flags = " ".join(f"-e {key}={value}" for key, value in env.items())
@@ -80,7 +83,7 @@ def first_environment(host: str) -> dict:
         "runpy.run_path('/opt/tljh/config/jupyterhub_config.d/30-plasma-spawner.py', {'c': c, 'get_config': lambda: c}); "
         "print(json.dumps(c.PlasmaSpawner.environments[0]))"
     )
-    return json.loads(on_host(host, f"/opt/tljh/hub/bin/python -c \"{load}\""))
+    return json.loads(on_host(host, f'/opt/tljh/hub/bin/python -c "{load}"'))
 
 
 def main() -> None:

@@ -24,19 +24,23 @@ BUNDLE_ID = "sha256:test-bundle"
 AWKWARD_FILES = ["README.md", "my notes.txt", "data/table.csv", ".private-token"]
 
 
-def start(image: str, home: Path, command: str, user: str = "first.last", groups=GROUPS, prelude: str = "",
-          extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def start(
+    image: str, home: Path, command: str, user: str = "first.last", groups=GROUPS, prelude: str = "", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Start a container as the hub does and run `command` (sh) in it as the entrypoint's command.
     `prelude` runs as root before the entrypoint, to shape the image's account files."""
     environment = {
-        "NB_USER": user, "NB_UID": str(UID), "NB_GID": str(GID), "HOME": f"/home/{user}",
-        "PLASMA_ENVIRONMENT_FOLDER": FOLDER, "PLASMA_BUNDLE_ID": BUNDLE_ID,
+        "NB_USER": user,
+        "NB_UID": str(UID),
+        "NB_GID": str(GID),
+        "HOME": f"/home/{user}",
+        "PLASMA_ENVIRONMENT_FOLDER": FOLDER,
+        "PLASMA_BUNDLE_ID": BUNDLE_ID,
         "PLASMA_GROUPS": "\n".join(f"{name}:{gid}" for name, gid in groups),
         **(extra_env or {}),
     }
     # The container's privileges as PlasmaSpawner sets them.
-    arguments = ["docker", "run", "--rm", "--init", "--user", "0", "--entrypoint", "/bin/sh",
-                 "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
+    arguments = ["docker", "run", "--rm", "--init", "--user", "0", "--entrypoint", "/bin/sh", "--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
     arguments += [f"--cap-add={capability}" for capability in ENTRYPOINT_CAPABILITIES]
     arguments += ["-v", f"{ENTRYPOINT}:/opt/plasma/entrypoint.sh:ro", "-v", f"{home}:/home/{user}"]
     for name, value in environment.items():
@@ -61,8 +65,7 @@ def image(request) -> str:
 
 def test_the_image_is_as_private_as_the_family_it_imitates(image):
     """The fixture's point: a user other than jovyan cannot read the bundle by permissions."""
-    listing = subprocess.run(["docker", "run", "--rm", "--user", f"{UID}:{GID}", "--entrypoint", "ls", image, "/home/jovyan"],
-                             capture_output=True, text=True)
+    listing = subprocess.run(["docker", "run", "--rm", "--user", f"{UID}:{GID}", "--entrypoint", "ls", image, "/home/jovyan"], capture_output=True, text=True)
     assert listing.returncode != 0 and "Permission denied" in listing.stderr
 
 
@@ -150,8 +153,9 @@ def test_the_ways_to_root_an_image_may_hold_do_not_work(home, attempt, refusal):
 
 def test_names_are_data_not_patterns(home):
     """j.doe's start leaves j_doe's account (which the pattern j.doe would match) alone."""
-    result = start("plasma-env-stacks:test", home, "getent passwd j_doe | cut -d: -f1; id -un",
-                   user="j.doe", groups=[("j.doe", GID)], prelude="useradd --uid 4321 j_doe")
+    result = start(
+        "plasma-env-stacks:test", home, "getent passwd j_doe | cut -d: -f1; id -un", user="j.doe", groups=[("j.doe", GID)], prelude="useradd --uid 4321 j_doe"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["j_doe", "j.doe"]
 

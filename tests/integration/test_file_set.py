@@ -58,11 +58,15 @@ def test_check_mode_reports_with_a_diff_and_writes_nothing(tmp_path):
 def test_content_that_fails_its_check_changes_nothing_from_there_on(tmp_path):
     script, later = tmp_path / "run.sh", tmp_path / "later.conf"
     script.write_text("echo old\n")
-    result = file_set({"files": [
-        {"path": str(tmp_path / "before.conf"), "content": "before\n"},
-        {"path": str(script), "content": "if then fi (\n", "validate": "sh -n %s"},
-        {"path": str(later), "content": "later\n"},
-    ]})
+    result = file_set(
+        {
+            "files": [
+                {"path": str(tmp_path / "before.conf"), "content": "before\n"},
+                {"path": str(script), "content": "if then fi (\n", "validate": "sh -n %s"},
+                {"path": str(later), "content": "later\n"},
+            ]
+        }
+    )
     assert result["failed"] is True
     assert f"{script}: the new content failed its check (sh -n %s)" in result["msg"]
     assert (tmp_path / "before.conf").read_text() == "before\n"

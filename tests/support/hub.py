@@ -17,7 +17,9 @@ def container_address(name: str) -> str:
     """The test host's address on the machine's Docker bridge."""
     return subprocess.run(
         ["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 
 
@@ -153,10 +155,8 @@ class UserServer:
             timeout=timeout,
         )
         request_id = uuid.uuid4().hex
-        header = {"msg_id": request_id, "msg_type": "execute_request", "username": self.username,
-                  "session": uuid.uuid4().hex, "date": "", "version": "5.3"}
-        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                   "allow_stdin": False, "stop_on_error": True}
+        header = {"msg_id": request_id, "msg_type": "execute_request", "username": self.username, "session": uuid.uuid4().hex, "date": "", "version": "5.3"}
+        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
         printed, error = [], None
         try:
             channels.send(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}))

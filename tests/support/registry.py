@@ -33,7 +33,7 @@ class Registry:
         self.storage = tempfile.mkdtemp(prefix="plasma-registry-")
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Registry":
+    def start(self) -> Registry:
         config = Path(self.storage) / "config.yml"
         config.write_text(
             json.dumps(
@@ -45,9 +45,7 @@ class Registry:
                 }
             )
         )
-        self.process = subprocess.Popen(
-            ["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.process = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -103,8 +101,7 @@ def run_module(args: dict, check: bool = False, diff: bool = False, module: str 
                         "gather_facts": False,
                         "tasks": [
                             {module: args, "register": "result", "ignore_errors": True},
-                            {"ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": f"{tmp}/result.json"},
-                             "check_mode": False, "diff": False},
+                            {"ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": f"{tmp}/result.json"}, "check_mode": False, "diff": False},
                         ],
                     }
                 ]

@@ -11,14 +11,14 @@ import subprocess
 from tests.support.hub import Hub, container_address
 
 
-def test_host() -> str:
+def scenario_host() -> str:
     """This scenario's test host container (.config/molecule/config.yml names it)."""
     return f"plasma-{os.environ['MOLECULE_SCENARIO_NAME']}-{os.environ.get('PLASMA_SUITE', 'bookworm')}"
 
 
 def scenario_hub() -> Hub:
     """The hub of this scenario's test host."""
-    return Hub(f"http://{container_address(test_host())}")
+    return Hub(f"http://{container_address(scenario_host())}")
 
 
 def run_playbook(playbook: str, extra_vars: dict | None = None, *options: str) -> subprocess.CompletedProcess:
@@ -39,8 +39,10 @@ def assert_check_mode_changes_nothing() -> None:
 def inventory_vars() -> dict:
     """The test host's variables as the scenario's inventory sets them."""
     output = subprocess.run(
-        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", test_host()],
-        capture_output=True, text=True, check=True,
+        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", scenario_host()],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return json.loads(output)
 

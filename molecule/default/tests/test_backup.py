@@ -17,8 +17,7 @@ def checksums(host, folder: str) -> dict[str, str]:
 
 
 def test_a_user_s_home_and_the_hub_s_state_come_back_from_a_backup(host, hub):
-    as_user(host, "bob", "mkdir -p ~/project && printf 'results\\n' > ~/project/analysis.txt"
-                         " && head -c 200000 /dev/urandom > ~/project/data.bin")
+    as_user(host, "bob", "mkdir -p ~/project && printf 'results\\n' > ~/project/analysis.txt && head -c 200000 /dev/urandom > ~/project/data.bin")
     as_user(host, "alice", "printf 'v1\\n' > ~/notes.txt")
     before = checksums(host, "/home/bob")
     session = hub.api(hub.token("bob", "bob-pass"))
@@ -48,8 +47,11 @@ def test_a_user_s_home_and_the_hub_s_state_come_back_from_a_backup(host, hub):
 
     # The proxy's token changes after the backup (an operator rotates it): the restored state's token must
     # reach the proxy as well as the hub, or the hub cannot route anyone.
-    host.run_expect([0], "umask 077 && printf 'CONFIGPROXY_AUTH_TOKEN=%s\\n' \"$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\""
-                         " > /opt/tljh/state/proxy.env && systemctl restart jupyterhub-proxy jupyterhub")
+    host.run_expect(
+        [0],
+        "umask 077 && printf 'CONFIGPROXY_AUTH_TOKEN=%s\\n' \"$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\""
+        " > /opt/tljh/state/proxy.env && systemctl restart jupyterhub-proxy jupyterhub",
+    )
     hub.wait_until_up()
     restored = run_playbook("plasma.platform.restore", {"restore_hub": True})
     assert restored.returncode == 0, restored.stdout + restored.stderr
@@ -76,11 +78,14 @@ def test_a_restore_never_follows_a_user_s_links(host, hub):
     administrator restores the user's home. Root must create or change nothing at the links' targets, and
     the restore completes, with the user's files back."""
     host.run_expect([0], "install -d -m 0755 -o root -g root /srv/somewhere && rm -f /etc/cron.d/plasma-evil /etc/plasma-evil")
-    as_user(host, "bob", "rm -rf ~/n ~/evil ~/linked && mkdir -m 0777 ~/n && chmod 0777 ~/n && printf '* * * * * root touch /tmp/owned\\n' > ~/evil"
-                         " && printf 'mine\\n' > ~/n/kept.txt")
+    as_user(
+        host,
+        "bob",
+        "rm -rf ~/n ~/evil ~/linked && mkdir -m 0777 ~/n && chmod 0777 ~/n && printf '* * * * * root touch /tmp/owned\\n' > ~/evil"
+        " && printf 'mine\\n' > ~/n/kept.txt",
+    )
     host.run_expect([0], "systemctl start plasma-backup.service")
-    as_user(host, "bob", "rm -r ~/n ~/evil && ln -s /srv/somewhere ~/n && ln -s /etc/cron.d/plasma-evil ~/evil"
-                         " && mkdir -p ~/linked && ln -s /etc ~/linked/etc")
+    as_user(host, "bob", "rm -r ~/n ~/evil && ln -s /srv/somewhere ~/n && ln -s /etc/cron.d/plasma-evil ~/evil && mkdir -p ~/linked && ln -s /etc ~/linked/etc")
 
     restored = run_playbook("plasma.platform.restore", {"restore_user": "bob"})
     assert restored.returncode == 0, restored.stdout + restored.stderr

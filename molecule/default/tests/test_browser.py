@@ -27,9 +27,17 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-        "--window-size=1280,800", f"--user-data-dir={tempfile.mkdtemp(prefix='plasma-chromium-')}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1280,800",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='plasma-chromium-')}",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
@@ -58,9 +66,7 @@ def test_log_in_choose_an_environment_and_see_its_files(browser):
         browser.find_element(By.CSS_SELECTOR, "form#spawn_form [type=submit]").click()
 
         wait.until(expected_conditions.url_contains("/user/alice/lab"))
-        listing = wait.until(
-            expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-DirListing-content"), "README-B.md")
-        )
+        listing = wait.until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-DirListing-content"), "README-B.md"))
         assert listing
         assert "lessons" in browser.find_element(By.CSS_SELECTOR, ".jp-DirListing-content").text
         OUTPUT.mkdir(parents=True, exist_ok=True)

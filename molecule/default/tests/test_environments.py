@@ -193,20 +193,21 @@ def test_images_of_a_registry_that_wants_a_login_are_pulled_with_the_operator_s_
     private = {"image": "localhost:5001/plasma/env-b:1.0", "display_name": "Private registry"}
     environments = scenario.inventory_vars()["environments_list"] + [private]
     login = {"registry": "localhost:5001", "username": "reader", "password": "reader-pass"}
-    host.run_expect([0], "install -d /etc/plasma-test-registry"
-                         f" && printf %s {shlex.quote(AUTH_REGISTRY_CONFIG)} > /etc/plasma-test-registry/config.yml"
-                         f" && printf %s {shlex.quote(AUTH_REGISTRY_USERS)} > /etc/plasma-test-registry/htpasswd"
-                         " && systemd-run --unit plasma-test-auth-registry docker-registry serve /etc/plasma-test-registry/config.yml"
-                         " && for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:5001/v2/ && exit 0; sleep 0.2; done; exit 1")
+    host.run_expect(
+        [0],
+        "install -d /etc/plasma-test-registry"
+        f" && printf %s {shlex.quote(AUTH_REGISTRY_CONFIG)} > /etc/plasma-test-registry/config.yml"
+        f" && printf %s {shlex.quote(AUTH_REGISTRY_USERS)} > /etc/plasma-test-registry/htpasswd"
+        " && systemd-run --unit plasma-test-auth-registry docker-registry serve /etc/plasma-test-registry/config.yml"
+        " && for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:5001/v2/ && exit 0; sleep 0.2; done; exit 1",
+    )
     try:
         without = scenario.run_playbook("plasma.platform.environments", {"environments_list": environments})
         output = " ".join((without.stdout + without.stderr).split())
         assert without.returncode != 0 and "localhost:5001/plasma/env-b:1.0" in output, output
         assert "no basic auth credentials" in output or "unauthorized" in output.lower(), output
 
-        with_login = scenario.run_playbook(
-            "plasma.platform.environments", {"environments_list": environments, "environments_registry_logins": [login]}, "-vv"
-        )
+        with_login = scenario.run_playbook("plasma.platform.environments", {"environments_list": environments, "environments_registry_logins": [login]}, "-vv")
         assert with_login.returncode == 0, with_login.stdout + with_login.stderr
         assert "reader-pass" not in with_login.stdout + with_login.stderr
         assert host.run("docker image inspect localhost:5001/plasma/env-b:1.0").rc == 0

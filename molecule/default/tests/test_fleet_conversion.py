@@ -39,14 +39,19 @@ PLAY = """
 def test_the_ansible_account_s_home_moves_out_of_a_folder_about_to_be_mounted_while_it_is_logged_in(host, tmp_path: Path):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
     public_key = (tmp_path / "key.pub").read_text().strip()
-    host.run_expect([0], "useradd --create-home --home-dir /srv/shared-home/ops --shell /bin/bash ops"
-                         " && echo 'ops ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/plasma-test-ops")
+    host.run_expect(
+        [0],
+        "useradd --create-home --home-dir /srv/shared-home/ops --shell /bin/bash ops && echo 'ops ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/plasma-test-ops",
+    )
     try:
-        host.run_expect([0], f"su ops -c 'install -d -m 0700 ~/.ssh && echo {public_key!r} > ~/.ssh/authorized_keys"
-                             " && echo notes of the operator > ~/notes.txt && chmod 0600 ~/notes.txt'")
+        host.run_expect(
+            [0],
+            f"su ops -c 'install -d -m 0700 ~/.ssh && echo {public_key!r} > ~/.ssh/authorized_keys"
+            " && echo notes of the operator > ~/notes.txt && chmod 0600 ~/notes.txt'",
+        )
         (tmp_path / "play.yml").write_text(PLAY)
         (tmp_path / "hosts").write_text(
-            f"{scenario.test_host()} ansible_host={container_address(scenario.test_host())} ansible_user=ops ansible_connection=ssh"
+            f"{scenario.scenario_host()} ansible_host={container_address(scenario.scenario_host())} ansible_user=ops ansible_connection=ssh"
             f" ansible_ssh_private_key_file={tmp_path / 'key'}"
             " ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n"
         )
@@ -54,7 +59,9 @@ def test_the_ansible_account_s_home_moves_out_of_a_folder_about_to_be_mounted_wh
         def run() -> subprocess.CompletedProcess:
             return subprocess.run(
                 ["ansible-playbook", "-i", str(tmp_path / "hosts"), "--tags", "nfs_local_homes", str(tmp_path / "play.yml")],
-                capture_output=True, text=True, cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
             )
 
         first = run()

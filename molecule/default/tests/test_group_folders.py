@@ -49,9 +49,7 @@ def test_members_write_the_folder_and_edit_each_others_files(host, team):
 
 def test_shared_data_stays_read_only_beside_it(team):
     alice, _ = team
-    printed = alice.run_python(
-        "try:\n    open('/srv/data/written.txt', 'w')\nexcept OSError as error:\n    print(error.strerror)"
-    )
+    printed = alice.run_python("try:\n    open('/srv/data/written.txt', 'w')\nexcept OSError as error:\n    print(error.strerror)")
     assert printed.strip() == "Read-only file system"
 
 

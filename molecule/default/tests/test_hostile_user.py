@@ -19,8 +19,11 @@ def set_bob_s_keys():
 
 
 def test_ssh_keys_are_written_by_the_user_never_through_their_links(host):
-    host.run_expect([0], f"install -d -m 0700 /root/.ssh && printf %s {shlex.quote(ROOT_KEYS)} > /root/.ssh/authorized_keys"
-                         " && chmod 0644 /root/.ssh/authorized_keys && printf 'x:y\\n' > /etc/plasma-victim && chmod 0644 /etc/plasma-victim")
+    host.run_expect(
+        [0],
+        f"install -d -m 0700 /root/.ssh && printf %s {shlex.quote(ROOT_KEYS)} > /root/.ssh/authorized_keys"
+        " && chmod 0644 /root/.ssh/authorized_keys && printf 'x:y\\n' > /etc/plasma-victim && chmod 0644 /etc/plasma-victim",
+    )
     try:
         # ~/.ssh a link to root's: the run refuses bob's keys, root's stay as they were.
         as_user(host, "bob", "rm -rf ~/.ssh && ln -s /root/.ssh ~/.ssh")

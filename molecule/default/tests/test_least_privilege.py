@@ -41,9 +41,7 @@ def server_status(host, username: str) -> dict[str, str]:
 
 
 def address(host, username: str) -> str:
-    return host.check_output(
-        f"docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}}{{{{end}}}}' jupyter-{username}"
-    )
+    return host.check_output(f"docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}}{{{{end}}}}' jupyter-{username}")
 
 
 def answers(server: UserServer) -> bool:

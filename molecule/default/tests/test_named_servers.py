@@ -24,10 +24,7 @@ def bobs(hub):
     for server in servers.values():
         server.stop()
     answers = {}
-    starting = [
-        threading.Thread(target=lambda name=name: answers.__setitem__(name, servers[name].start(ENVIRONMENTS[name])))
-        for name in ENVIRONMENTS
-    ]
+    starting = [threading.Thread(target=lambda name=name: answers.__setitem__(name, servers[name].start(ENVIRONMENTS[name]))) for name in ENVIRONMENTS]
     for thread in starting:
         thread.start()
     for thread in starting:

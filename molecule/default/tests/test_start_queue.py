@@ -23,7 +23,7 @@ def progress_messages(server: UserServer) -> list[str]:
     messages = []
     for line in response.iter_lines(decode_unicode=True):
         if line and line.startswith("data:"):
-            messages.append(json.loads(line[len("data:"):])["message"])
+            messages.append(json.loads(line[len("data:") :])["message"])
     return messages
 
 
@@ -58,7 +58,9 @@ def test_servers_beyond_the_start_slots_wait_in_line_and_all_start(hub):
         for server in servers.values():
             assert server.model()["ready"], seen
         places = [int(place) for messages in seen.values() for message in messages for place in re.findall(r"number (\d+) in the queue", message)]
-        starting_now = [int(count) for messages in seen.values() for message in messages for count in re.findall(r"\((\d+) server\(s\) starting now\)", message)]
+        starting_now = [
+            int(count) for messages in seen.values() for message in messages for count in re.findall(r"\((\d+) server\(s\) starting now\)", message)
+        ]
         # Three at once through one slot: someone waited behind another waiting user, and never more
         # than one server started at a time.
         assert 2 in places, seen

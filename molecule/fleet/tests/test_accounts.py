@@ -20,15 +20,24 @@ def test_an_account_with_another_uid_on_one_node_stops_the_play_before_any_chang
     # zoe exists on a node already (a local account an operator made there), with a uid the hub host gives to no one.
     on(NODE_HOST, "id zoe >/dev/null 2>&1 || useradd --uid 4321 --user-group --no-create-home zoe")
     on(HUB_HOST, "id zoe >/dev/null 2>&1 || useradd --uid 4322 --user-group --no-create-home zoe")
-    inventory = json.loads(subprocess.run(
-        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", HUB_HOST],
-        capture_output=True, text=True, check=True).stdout)
+    inventory = json.loads(
+        subprocess.run(
+            ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", HUB_HOST], capture_output=True, text=True, check=True
+        ).stdout
+    )
     users_list = [*inventory["users_list"], {"name": "zoe"}]
     try:
         result = subprocess.run(
-            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-             os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), "-e", json.dumps({"users_list": users_list})],
-            capture_output=True, text=True,
+            [
+                "ansible-playbook",
+                "-i",
+                os.environ["MOLECULE_INVENTORY_FILE"],
+                os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"),
+                "-e",
+                json.dumps({"users_list": users_list}),
+            ],
+            capture_output=True,
+            text=True,
         )
         assert result.returncode != 0
         said = " ".join((result.stdout + result.stderr).split())  # Ansible prints failures on stderr

@@ -40,8 +40,10 @@ def on(host: str, command: str) -> str:
 def server_nodes() -> dict[str, str]:
     """{user: hostname of the node} of every running user server, as the Swarm places them."""
     nodes = {}
-    for line in on(HUB_HOST, "docker service ls -q --filter label=org.jupyter.user | xargs -r docker service inspect "
-                   "--format '{{.ID}} {{index .Spec.Labels \"org.jupyter.user\"}}'").split("\n"):
+    for line in on(
+        HUB_HOST,
+        "docker service ls -q --filter label=org.jupyter.user | xargs -r docker service inspect --format '{{.ID}} {{index .Spec.Labels \"org.jupyter.user\"}}'",
+    ).split("\n"):
         if not line.strip():
             continue
         service, user = line.split()
@@ -90,25 +92,21 @@ def test_servers_run_on_several_hosts_as_their_users_with_their_folders(servers)
 
 
 def test_the_same_accounts_on_every_host():
-    accounts = {host: on(host, "getent passwd alice bob carol dave erin first.last; getent group jupyterhub-users")
-                for host in [HUB_HOST, *NODE_HOSTS]}
+    accounts = {host: on(host, "getent passwd alice bob carol dave erin first.last; getent group jupyterhub-users") for host in [HUB_HOST, *NODE_HOSTS]}
     assert len(set(accounts.values())) == 1, accounts
 
 
 def test_the_swarm_s_join_token_is_never_printed():
     """Whoever reads a run's output (a CI log, a shared terminal) must not be able to join a host to the Swarm."""
     token = on(HUB_HOST, "docker swarm join-token -q worker").strip()
-    run = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.swarm", "-vv"],
-                         capture_output=True, text=True)
+    run = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.swarm", "-vv"], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert token not in run.stdout + run.stderr
 
 
 def test_shared_data_is_read_only_on_every_node(servers):
     for name in ("alice", "bob"):
-        printed = servers[name].run_python(
-            "import os\ntry:\n    open('/srv/data/x', 'w')\nexcept OSError as error:\n    print(error.strerror)"
-        )
+        printed = servers[name].run_python("import os\ntry:\n    open('/srv/data/x', 'w')\nexcept OSError as error:\n    print(error.strerror)")
         assert printed.strip() == "Read-only file system"
 
 
@@ -139,8 +137,9 @@ def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
     # The service's name holds the user's name escaped (first.last): found by its user label.
     service = on(HUB_HOST, f"docker service ls --filter label=org.jupyter.user={neighbour} --format '{{{{.Name}}}}'").strip()
     neighbour_address = on(
-        node_host, f"docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}}{{{{end}}}}' "
-        f"$(docker ps -q --filter label=com.docker.swarm.service.name={service})"
+        node_host,
+        f"docker inspect --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}}{{{{end}}}}' "
+        f"$(docker ps -q --filter label=com.docker.swarm.service.name={service})",
     ).strip()
     on(HUB_HOST, "systemd-run --unit plasma-test-listener python3 -m http.server 2049 --bind 0.0.0.0")
     try:
@@ -317,8 +316,11 @@ def test_a_node_that_could_not_pull_an_image_never_gets_its_servers(hub, servers
         servers[name].stop()
     # The node loses the image (once Swarm has removed the stopped servers' containers), and the registry is out of
     # its reach when the pre-pull runs again.
-    on(node_host, f"for i in $(seq 60); do docker container prune -f >/dev/null; docker image rm {image} && break; sleep 1; done; "
-                  f"! docker image inspect {image} >/dev/null 2>&1")
+    on(
+        node_host,
+        f"for i in $(seq 60); do docker container prune -f >/dev/null; docker image rm {image} && break; sleep 1; done; "
+        f"! docker image inspect {image} >/dev/null 2>&1",
+    )
     on(node_host, f"cp /etc/hosts /etc/hosts.plasma-test && echo '127.0.0.2 {HUB_HOST}' >> /etc/hosts")
     others = ["plasma-fleet-hub", "plasma-fleet-node1"]
     try:
@@ -347,7 +349,8 @@ def test_a_node_that_could_not_pull_an_image_never_gets_its_servers(hub, servers
 def environments_playbook(limit: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.environments", "--limit", limit],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -434,4 +437,3 @@ def test_a_node_taken_out_of_the_inventory_waits_for_its_servers_then_leaves(tmp
     # Its users start elsewhere.
     assert bob.start(ENVIRONMENT).status_code in (201, 202)
     assert server_nodes()["bob"] != leaving
-

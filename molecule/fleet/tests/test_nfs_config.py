@@ -23,7 +23,8 @@ def address(host: str) -> str:
 def nfs_config() -> subprocess.CompletedProcess:
     return subprocess.run(
         ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "plasma.platform.nfs", "--tags", "nfs_config"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
 
 

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from tests.support.hub import Hub, UserServer, container_address
 from tests.support import scenario
+from tests.support.hub import Hub, UserServer, container_address
 
 testinfra_hosts = ["ansible://all"]
 
@@ -26,16 +26,14 @@ def pebble_root(host, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def hub(pebble_root) -> Hub:
-    hub = Hub(f"https://{container_address(scenario.test_host())}", server_name=NAME, ca_file=pebble_root)
+    hub = Hub(f"https://{container_address(scenario.scenario_host())}", server_name=NAME, ca_file=pebble_root)
     hub.wait_until_up()
     return hub
 
 
 def served(host, field: str = "-serial") -> str:
     """A field of the certificate the hub serves for its name."""
-    return host.check_output(
-        f"openssl s_client -connect 127.0.0.1:443 -servername {NAME} </dev/null 2>/dev/null | openssl x509 -noout {field}"
-    )
+    return host.check_output(f"openssl s_client -connect 127.0.0.1:443 -servername {NAME} </dev/null 2>/dev/null | openssl x509 -noout {field}")
 
 
 def wait_for(condition, seconds: float) -> bool:
@@ -63,7 +61,7 @@ def test_the_certificate_chains_to_the_directory_root_for_the_hub_name(hub):
 
 
 def test_plain_http_redirects_to_https(hub):
-    address = container_address(scenario.test_host())
+    address = container_address(scenario.scenario_host())
     answer = requests.get(f"http://{address}/hub/login?next=%2Fhub%2Fhome", headers={"Host": NAME}, allow_redirects=False, timeout=30)
     assert answer.status_code == 301
     assert answer.headers["Location"] == f"https://{NAME}/hub/login?next=%2Fhub%2Fhome"
@@ -139,8 +137,10 @@ def test_switching_to_an_operators_certificate_and_back_is_a_rerun(host, hub):
         "-keyout /etc/ssl/private/operator.key -out /etc/ssl/certs/operator.crt",
     )
     operator = {
-        "hub_acme_domains": [], "hub_https_certificate": "/etc/ssl/certs/operator.crt",
-        "hub_https_key": "/etc/ssl/private/operator.key", "hub_hsts_max_age": 0,
+        "hub_acme_domains": [],
+        "hub_https_certificate": "/etc/ssl/certs/operator.crt",
+        "hub_https_key": "/etc/ssl/private/operator.key",
+        "hub_hsts_max_age": 0,
     }
     try:
         code, output = converge_hub(operator)

@@ -30,14 +30,10 @@ def test_nginx_serves_the_operators_certificate_in_front_of_the_proxy(host):
         # The proxy moved to loopback, and the hub restarted once with it (not a second time).
         starts = host.check_output(f"journalctl -u jupyterhub --since '{since}' -o cat | grep -c '^Started' || true")
         assert starts == "1", host.check_output(f"journalctl -u jupyterhub --since '{since}' -o cat")
-        served = host.check_output(
-            "openssl s_client -connect 127.0.0.1:443 -servername hub.plasma.test </dev/null 2>/dev/null | openssl x509 -noout -subject"
-        )
+        served = host.check_output("openssl s_client -connect 127.0.0.1:443 -servername hub.plasma.test </dev/null 2>/dev/null | openssl x509 -noout -subject")
         assert "hub.plasma.test" in served
         assert host.check_output("curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1/hub/api/") == "200"
-        assert host.check_output("curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1/hub/api/") == (
-            "301 https://127.0.0.1/hub/api/"
-        )
+        assert host.check_output("curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1/hub/api/") == ("301 https://127.0.0.1/hub/api/")
         ports = listeners(host)
         assert "127.0.0.1:8000 " in ports and '"node"' in ports
         assert '"node"' not in "\n".join(line for line in ports.splitlines() if ":443 " in line or ":80 " in line)

@@ -6,9 +6,7 @@ testinfra_hosts = ["ansible://all"]
 
 
 def test_the_requested_tljh_release_is_installed(host):
-    version = host.check_output(
-        "/opt/tljh/hub/bin/python -c \"import importlib.metadata as m; print(m.version('the-littlest-jupyterhub'))\""
-    )
+    version = host.check_output("/opt/tljh/hub/bin/python -c \"import importlib.metadata as m; print(m.version('the-littlest-jupyterhub'))\"")
     assert version == "2.0.0"
 
 

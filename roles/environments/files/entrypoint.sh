@@ -111,6 +111,7 @@ if [ -n "$bundle_id" ] && [ "$(as_user cat "$stamp" 2>/dev/null || true)" = "$bu
 elif [ -d "$BUNDLE" ] && [ "$(ls -A "$BUNDLE")" ]; then
   if tar -C "$BUNDLE" -cf - . \
     | as_user tar -C "$target" -xf - --skip-old-files --preserve-permissions; then
+    # shellcheck disable=SC2016  # $1 and $2 are the inner shell's
     [ -z "$bundle_id" ] || as_user sh -c 'printf "%s\n" "$1" > "$2"' sh "$bundle_id" "$stamp" \
       || log "warning: could not record the copy in $stamp"
   else

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from jupyterhub.auth import PAMAuthenticator
 from tornado import web
@@ -46,9 +46,7 @@ class LoginThrottle:
 class ThrottledPAMAuthenticator(PAMAuthenticator):
     """JupyterHub's PAMAuthenticator (configured as c.PAMAuthenticator too), with a LoginThrottle."""
 
-    login_max_failures = Integer(
-        5, config=True, help="Wrong passwords in a row after which an account's logins are refused for a while (0: never)."
-    )
+    login_max_failures = Integer(5, config=True, help="Wrong passwords in a row after which an account's logins are refused for a while (0: never).")
     login_lockout = Integer(600, config=True, help="How long an account's logins are refused after too many wrong passwords (s).")
     _throttle: LoginThrottle | None = None
 

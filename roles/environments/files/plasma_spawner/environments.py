@@ -10,8 +10,8 @@ import os
 import pwd
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from tornado import web
 
@@ -94,19 +94,16 @@ def check_running_servers(environment: Environment, running: dict[str, str], lim
     """Refuse a server beyond the user's limit, or a second one in an environment already running (two
     containers would write the same environment folder). running maps the user's other running or
     starting servers' names ('' for the default one) to their environments' display names."""
+
     def called(name: str) -> str:
         return f"your server {name!r}" if name else "your default server"
 
     for name, display_name in running.items():
         if display_name == environment.display_name:
-            raise web.HTTPError(
-                409, f"{environment.display_name} already runs in {called(name)}: open it there, or stop it first."
-            )
+            raise web.HTTPError(409, f"{environment.display_name} already runs in {called(name)}: open it there, or stop it first.")
     if len(running) >= limit:
         names = ", ".join(called(name) for name in sorted(running))
-        raise web.HTTPError(
-            409, f"You can run {limit} server(s) at once and already run {len(running)} ({names}); stop one first."
-        )
+        raise web.HTTPError(409, f"You can run {limit} server(s) at once and already run {len(running)} ({names}); stop one first.")
 
 
 def host_account(name: str) -> pwd.struct_passwd:
@@ -132,13 +129,12 @@ def check_account(account: pwd.struct_passwd, allowed_groups: set[str]) -> None:
             403, f"{name} is not a user of this platform (in none of the groups {', '.join(sorted(allowed_groups))}): no server is started for it."
         )
     if not FIRST_UID <= account.pw_uid <= LAST_UID:
-        raise web.HTTPError(
-            403, f"{name} is a system account (uid {account.pw_uid}): servers run only for people's accounts (uid {FIRST_UID} to {LAST_UID})."
-        )
+        raise web.HTTPError(403, f"{name} is a system account (uid {account.pw_uid}): servers run only for people's accounts (uid {FIRST_UID} to {LAST_UID}).")
     if os.path.normpath(account.pw_dir) == BUNDLE_HOME:
         raise web.HTTPError(
-            403, f"The home of {name} is {BUNDLE_HOME}, where the environment images keep their bundled files: no server is "
-            "started for it; please tell an administrator."
+            403,
+            f"The home of {name} is {BUNDLE_HOME}, where the environment images keep their bundled files: no server is "
+            "started for it; please tell an administrator.",
         )
 
 
@@ -167,8 +163,7 @@ def check_environment_folder(home: str, environment: Environment) -> None:
         return
     raise web.HTTPError(
         409,
-        f"The folder {path} of the environment {environment.display_name!r} {reason}, so it cannot be used: "
-        "rename or remove it, then start again.",
+        f"The folder {path} of the environment {environment.display_name!r} {reason}, so it cannot be used: rename or remove it, then start again.",
     )
 
 

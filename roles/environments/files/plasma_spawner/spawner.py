@@ -75,11 +75,9 @@ class StartQueue:
         self.waiting.append(ticket)
         try:
             async with self.changed:
-                await asyncio.wait_for(
-                    self.changed.wait_for(lambda: self.waiting[0] is ticket and self.starting < slots), timeout
-                )
+                await asyncio.wait_for(self.changed.wait_for(lambda: self.waiting[0] is ticket and self.starting < slots), timeout)
                 self.starting += 1
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise QueueTimeout(f"waited {timeout:.0f} s in the start queue") from None
         finally:
             self.waiting.remove(ticket)
@@ -103,17 +101,14 @@ class PlasmaSpawner(SystemUserSpawner):
     environments = List(
         Dict(),
         config=True,
-        help="The environments, in the order of the spawn page: dicts with display_name, image, folder, "
-        "and optionally mem_limit and cpu_limit.",
+        help="The environments, in the order of the spawn page: dicts with display_name, image, folder, and optionally mem_limit and cpu_limit.",
     )
     entrypoint_path = Unicode(
         "/usr/local/lib/plasma-platform/entrypoint.sh",
         config=True,
         help="The entrypoint script on the host, mounted read-only into every user container.",
     )
-    shared_data_path = Unicode(
-        "/srv/data", config=True, help="The host folder mounted read-only at /srv/data in every user container."
-    )
+    shared_data_path = Unicode("/srv/data", config=True, help="The host folder mounted read-only at /srv/data in every user container.")
     shared_folders = List(
         Dict(),
         config=True,
@@ -188,13 +183,9 @@ class PlasmaSpawner(SystemUserSpawner):
         if len(offered) <= 1:
             return ""
         options = "".join(
-            f'<option value="{html.escape(environment.display_name)}">{html.escape(environment.display_name)}</option>'
-            for environment in offered
+            f'<option value="{html.escape(environment.display_name)}">{html.escape(environment.display_name)}</option>' for environment in offered
         )
-        return (
-            '<label for="image">Select an environment:</label>\n'
-            f'<select class="form-control" name="image" required autofocus>{options}</select>'
-        )
+        return f'<label for="image">Select an environment:</label>\n<select class="form-control" name="image" required autofocus>{options}</select>'
 
     @default("image")
     def _default_image(self) -> str:
@@ -298,8 +289,7 @@ class PlasmaSpawner(SystemUserSpawner):
         except QueueTimeout:
             raise web.HTTPError(
                 503,
-                f"Too many servers are starting right now (yours waited {self.queue_timeout:.0f} s for its turn); "
-                "please try again in a few minutes.",
+                f"Too many servers are starting right now (yours waited {self.queue_timeout:.0f} s for its turn); please try again in a few minutes.",
             ) from None
         return ip, port
 
@@ -329,8 +319,7 @@ class PlasmaSpawner(SystemUserSpawner):
             if place is not None:
                 event = {
                     "progress": 10,
-                    "message": f"Waiting for a free start slot: number {place} in the queue "
-                    f"({self.start_queue.starting} server(s) starting now)",
+                    "message": f"Waiting for a free start slot: number {place} in the queue ({self.start_queue.starting} server(s) starting now)",
                 }
             else:
                 event = {"progress": 50, "message": self._start_stage}

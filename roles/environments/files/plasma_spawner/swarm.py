@@ -124,9 +124,7 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
         label = self.image_label(image_id)
         nodes = await self.docker("nodes")
         if not any(
-            node["Spec"].get("Labels", {}).get(label) == "true"
-            and node["Status"]["State"] == "ready"
-            and node["Spec"].get("Availability") == "active"
+            node["Spec"].get("Labels", {}).get(label) == "true" and node["Status"]["State"] == "ready" and node["Spec"].get("Availability") == "active"
             for node in nodes
         ):
             raise web.HTTPError(
@@ -150,12 +148,8 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
         self._service_secrets = []
         for key, filename in TLS_FILES.items():
             name = f"plasma-tls-{secrets.token_hex(8)}"
-            created = await self.docker(
-                "create_secret", name=name, data=Path(paths[key]).read_bytes(), labels={SECRET_SERVICE_LABEL: self.object_name}
-            )
-            self._service_secrets.append(
-                SecretReference(created["ID"], name, filename=filename, uid=str(account.pw_uid), gid=str(account.pw_gid), mode=0o400)
-            )
+            created = await self.docker("create_secret", name=name, data=Path(paths[key]).read_bytes(), labels={SECRET_SERVICE_LABEL: self.object_name})
+            self._service_secrets.append(SecretReference(created["ID"], name, filename=filename, uid=str(account.pw_uid), gid=str(account.pw_gid), mode=0o400))
         return {key: f"/run/secrets/{filename}" for key, filename in TLS_FILES.items()}
 
     async def remove_secrets(self) -> None:
