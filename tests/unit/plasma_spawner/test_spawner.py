@@ -14,6 +14,8 @@ from traitlets.config import Config
 
 import plasma_spawner
 from plasma_spawner import PlasmaSpawner
+from plasma_spawner.environments import Environment
+from plasma_spawner.spawner import host_config
 
 ROOT = Path(__file__).resolve().parents[3]
 ENVIRONMENTS = [
@@ -32,6 +34,11 @@ def spawner(username: str = "bob", **settings) -> PlasmaSpawner:
         setattr(config.PlasmaSpawner, name, value)
     user = SimpleNamespace(name=username, escaped_name=username, url=f"/user/{username}/", id=1, orm_user=None, server=None, spawners={})
     return PlasmaSpawner(config=config, user=user)
+
+
+def container_host_config(server: PlasmaSpawner) -> dict:
+    """What start() gives the container for an environment: the spawner's extra_host_config as the start makes it."""
+    return host_config(server.extra_host_config, Environment(display_name="Python", image="example/python:1", folder="example-python-1"))
 
 
 def start_refusal(server: PlasmaSpawner, choice: str | None) -> web.HTTPError:
@@ -83,14 +90,23 @@ def test_the_container_runs_our_entrypoint_as_root_only_to_drop_to_the_user():
     assert server.extra_create_kwargs == {"entrypoint": ["/bin/sh", "/opt/plasma/entrypoint.sh"]}
     assert server.run_as_root is True
     assert server.cmd == ["jupyterhub-singleuser"]
-    assert server.extra_host_config["init"] is True
+    assert container_host_config(server)["init"] is True
 
 
 def test_no_process_in_the_container_can_gain_privileges_and_only_the_entrypoint_needs_any():
-    host_config = spawner().extra_host_config
+    host_config = container_host_config(spawner())
     assert host_config["security_opt"] == ["no-new-privileges"]
     assert host_config["cap_drop"] == ["ALL"]
     assert sorted(host_config["cap_add"]) == ["DAC_READ_SEARCH", "SETGID", "SETPCAP", "SETUID"]
+
+
+def test_the_operator_s_extra_host_config_adds_to_the_security_settings_and_never_loosens_them():
+    extra = {"cap_add": ["SYS_ADMIN"], "init": False, "security_opt": ["apparmor=lab"], "shm_size": "1g"}
+    host_config = container_host_config(spawner(extra_host_config=extra))
+    assert host_config["shm_size"] == "1g"
+    assert host_config["security_opt"] == ["apparmor=lab", "no-new-privileges"]
+    assert sorted(host_config["cap_add"]) == ["DAC_READ_SEARCH", "SETGID", "SETPCAP", "SETUID"]
+    assert host_config["init"] is True
 
 
 def test_a_docker_restart_does_not_remove_running_servers():
@@ -248,4 +264,4 @@ def test_tmp_is_in_memory_within_the_memory_limit():
 
 
 def test_no_process_in_a_server_binds_a_port_below_1024():
-    assert spawner().extra_host_config["sysctls"] == {"net.ipv4.ip_unprivileged_port_start": "1024"}
+    assert container_host_config(spawner())["sysctls"] == {"net.ipv4.ip_unprivileged_port_start": "1024"}

@@ -47,3 +47,33 @@ def test_a_certificate_names_ip_addresses_as_ip_and_anything_else_as_dns():
     assert alt_name("10.0.3.7") == "IP:10.0.3.7"
     assert alt_name("fd00::7") == "IP:fd00::7"
     assert alt_name("node-1.example.org") == "DNS:node-1.example.org"
+
+
+def test_a_service_s_container_has_the_single_host_s_security_settings_whatever_the_operator_adds():
+    from plasma_spawner.spawner import host_config
+    from plasma_spawner.swarm import container_spec
+
+    extra = {"cap_add": ["SYS_ADMIN"], "init": False, "hostname": "lab", "sysctls": {}}
+    spec = container_spec(extra, "1.41", image="sha256:abc", user="0")
+    assert spec["Image"] == "sha256:abc" and spec["Hostname"] == "lab"  # the operator's extra_container_spec counts
+    single_host = host_config({}, environment_a())
+    assert spec["Init"] is single_host["init"] is True
+    assert spec["CapabilityDrop"] == single_host["cap_drop"] == ["ALL"]
+    assert sorted(spec["CapabilityAdd"]) == sorted(single_host["cap_add"]) == ["DAC_READ_SEARCH", "SETGID", "SETPCAP", "SETUID"]
+    assert spec["Sysctls"] == single_host["sysctls"] == {"net.ipv4.ip_unprivileged_port_start": "1024"}
+    assert "Privileges" not in spec  # Docker before 27 has no NoNewPrivileges for services: the entrypoint's setpriv does it
+    assert container_spec({}, "1.46", image="a")["Privileges"] == {"NoNewPrivileges": True}
+
+
+def test_a_service_keeps_its_limits_over_the_operator_s_extra_resources_spec():
+    from plasma_spawner.swarm import service_resources
+
+    resources = service_resources(environment_a(), {"mem_limit": 1, "generic_resources": {"gpu": 1}})
+    assert resources["Limits"]["MemoryBytes"] == 1024**3
+    assert resources["Reservations"]["GenericResources"] == [{"DiscreteResourceSpec": {"Kind": "gpu", "Value": 1}}]
+
+
+def environment_a():
+    from plasma_spawner.environments import Environment
+
+    return Environment.from_config({"display_name": "A", "image": "a:1", "folder": "a-1", "cpu_limit": 1}, {"mem_limit": "1G", "pids_limit": 512})

@@ -43,6 +43,23 @@ ENTRYPOINT_CAPABILITIES = ["DAC_READ_SEARCH", "SETGID", "SETUID", "SETPCAP"]
 # Docker lets any process in a container bind ports below 1024; services that trust such ports (NFS with sec=sys,
 # rsh-style checks) would then trust a user's process. Not in our containers.
 CONTAINER_SYSCTLS = {"net.ipv4.ip_unprivileged_port_start": "1024"}
+# What every server's container gets, on one host and in a fleet (PlasmaSwarmSpawner), whatever extra_* settings the
+# operator adds: an init process (PID 1, docker-init), no capability but the entrypoint's four, no low ports.
+CONTAINER_SECURITY = {"init": True, "cap_drop": ["ALL"], "cap_add": ENTRYPOINT_CAPABILITIES, "sysctls": CONTAINER_SYSCTLS}
+# And no process in it may gain privileges (setuid files, file capabilities, sudo): Docker's security option.
+NO_NEW_PRIVILEGES = "no-new-privileges"
+
+
+def host_config(extra: dict, environment) -> dict:
+    """The operator's extra_host_config with the environment's process limit and /tmp, and the security settings on
+    top: extra settings may add to them (a security option of their own), never loosen them."""
+    return {
+        **extra,
+        "pids_limit": environment.pids_limit or None,
+        "tmpfs": {"/tmp": tmp_mount_options(environment)},
+        **CONTAINER_SECURITY,
+        "security_opt": sorted({*extra.get("security_opt", []), NO_NEW_PRIVILEGES}),
+    }
 
 
 class QueueTimeout(Exception):
@@ -215,17 +232,9 @@ class PlasmaSpawner(SystemUserSpawner):
 
     @default("extra_host_config")
     def _default_extra_host_config(self) -> dict:
-        return {
-            "init": True,
-            # No process in the container can gain privileges (setuid files, file capabilities, sudo).
-            "security_opt": ["no-new-privileges"],
-            "cap_drop": ["ALL"],
-            "cap_add": ENTRYPOINT_CAPABILITIES,
-            "sysctls": CONTAINER_SYSCTLS,
-            # DockerSpawner removes the container when the server stops (remove=True); Docker's own
-            # AutoRemove would also remove it when the engine restarts, despite live-restore.
-            "auto_remove": False,
-        }
+        # DockerSpawner removes the container when the server stops (remove=True); Docker's own AutoRemove would also
+        # remove it when the engine restarts, despite live-restore.
+        return {"auto_remove": False}
 
     @default("volumes")
     def _default_volumes(self) -> dict:
@@ -270,11 +279,7 @@ class PlasmaSpawner(SystemUserSpawner):
         self.environment = {**self.environment, **container_environment(environment, image_id, host_groups(account))}
         self.mem_limit = environment.mem_limit or None
         self.cpu_limit = environment.cpu_limit
-        self.extra_host_config = {
-            **self.extra_host_config,
-            "pids_limit": environment.pids_limit or None,
-            "tmpfs": {"/tmp": tmp_mount_options(environment)},
-        }
+        self.extra_host_config = host_config(self.extra_host_config, environment)
         self.image = environment.image  # DockerSpawner would keep an earlier start's choice
         self._queue_ticket = ticket = object()
         try:

@@ -1,7 +1,8 @@
 # Copyright (c) 2026, plasma.platform maintainers
 # BSD 3-Clause License (see LICENSE)
 """The hub's spawner in a fleet: each server is a Docker Swarm service of one task, on a node that holds its image,
-with exactly what PlasmaSpawner gives a container on a single host."""
+with what PlasmaSpawner gives a container on a single host (the same security settings, limits, mounts and
+environment) and DockerSpawner's SwarmSpawner's extra_* settings."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tornado import web
 from traitlets import Float, Unicode, default
 
 from .environments import Environment, host_account
-from .spawner import CONTAINER_SYSCTLS, ENTRYPOINT_CAPABILITIES, ENTRYPOINT_IN_CONTAINER, PlasmaSpawner
+from .spawner import CONTAINER_SECURITY, ENTRYPOINT_IN_CONTAINER, PlasmaSpawner
 
 # Task states on the way to running, and those it never comes back from.
 _STARTING = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
@@ -59,19 +60,37 @@ def tmp_mount(environment: Environment) -> Mount:
     return Mount(target="/tmp", source=None, type="tmpfs", tmpfs_size=environment.mem_limit or None, tmpfs_mode=0o1777)
 
 
-def service_resources(environment: Environment) -> Resources:
-    """The environment's limits, also reserved, so that a node runs no more servers than it has room for; and
-    its process limit (Docker API 1.41's Limits.Pids, which docker-py does not name)."""
+def service_resources(environment: Environment, extra: dict | None = None) -> Resources:
+    """The environment's limits, also reserved, so that a node runs no more servers than it has room for, over the
+    operator's extra_resources_spec; and its process limit (Docker API 1.41's Limits.Pids, which docker-py does not
+    name)."""
     nano_cpus = int(environment.cpu_limit * 1e9) if environment.cpu_limit else None
     resources = Resources(
-        mem_limit=environment.mem_limit or None,
-        mem_reservation=environment.mem_limit or None,
-        cpu_limit=nano_cpus,
-        cpu_reservation=nano_cpus,
+        **{
+            **(extra or {}),
+            "mem_limit": environment.mem_limit or None,
+            "mem_reservation": environment.mem_limit or None,
+            "cpu_limit": nano_cpus,
+            "cpu_reservation": nano_cpus,
+        }
     )
     if environment.pids_limit:
         resources.setdefault("Limits", {})["Pids"] = environment.pids_limit
     return resources
+
+
+# Swarm's ContainerSpec.Privileges.NoNewPrivileges: Docker 27 (API 1.46) and later; the entrypoint's setpriv
+# --no-new-privs covers the server on older engines, the root phase only has it there.
+NO_NEW_PRIVILEGES_API = (1, 46)
+
+
+def container_spec(extra: dict, api_version: str, **ours) -> ContainerSpec:
+    """The server's container: the operator's extra_container_spec, ours over it, the security settings last (the
+    same as on a single host); no new privileges where the engine can say so."""
+    spec = ContainerSpec(**{**extra, **ours, **CONTAINER_SECURITY})
+    if tuple(int(part) for part in api_version.split(".")[:2]) >= NO_NEW_PRIVILEGES_API:
+        spec["Privileges"] = {**spec.get("Privileges", {}), "NoNewPrivileges": True}
+    return spec
 
 
 class PlasmaSwarmSpawner(PlasmaSpawner):
@@ -186,7 +205,9 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
 
     async def create_object(self):
         environment = self._service_environment
-        container = ContainerSpec(
+        container = container_spec(
+            self.extra_container_spec,
+            self.client.api_version,
             # The exact image the node was checked to hold; an id is never pulled.
             image=self._service_image,
             command=["/bin/sh", ENTRYPOINT_IN_CONTAINER],
@@ -194,20 +215,26 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
             env=self.get_env(),
             user="0",  # only the entrypoint's first instant: it names the user, then drops to the user
             mounts=[*self.service_mounts, tmp_mount(environment)],
-            init=True,
-            cap_drop=["ALL"],
-            cap_add=ENTRYPOINT_CAPABILITIES,
-            sysctls=CONTAINER_SYSCTLS,
             secrets=self._service_secrets if self.internal_ssl else None,
         )
+        placement = {**self.extra_placement_spec}
+        placement["constraints"] = [
+            f"node.labels.{self.image_label(self._service_image)} == true",
+            *environment.constraints,
+            *placement.get("constraints", []),
+        ]
         task = TaskTemplate(
-            container_spec=container,
-            resources=service_resources(environment),
-            restart_policy=RestartPolicy(condition="none"),
-            placement=Placement(constraints=[f"node.labels.{self.image_label(self._service_image)} == true", *environment.constraints]),
+            **{
+                **self.extra_task_spec,
+                "container_spec": container,
+                "resources": service_resources(environment, self.extra_resources_spec),
+                # Never restarted by Swarm: a server that ends is reported stopped, as on a single host.
+                "restart_policy": RestartPolicy(condition="none"),
+                "placement": Placement(**placement),
+            }
         )
         # dnsrr: no virtual IP (it needs IPVS); the port on the node that runs the task, none on the others.
-        endpoint = EndpointSpec(mode="dnsrr", ports={None: (self.port, "tcp", "host")})
+        endpoint = EndpointSpec(**{**self.extra_endpoint_spec, "mode": "dnsrr", "ports": {None: (self.port, "tcp", "host")}})
         return await self.docker(
             "create_service",
             task,
