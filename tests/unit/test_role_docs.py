@@ -1,4 +1,5 @@
-"""Role READMEs are written from meta/argument_specs.yml: they must list exactly its options."""
+"""Role READMEs: their options tables are written by scripts/role-docs from meta/argument_specs.yml (scripts/test checks
+they follow it); here, that every option is in a table and the defaults file sets exactly the options."""
 
 import re
 from pathlib import Path
