@@ -118,6 +118,23 @@ def account_ids(users: list, groups: list, databases: dict, retired: list[str] |
     return result
 
 
+def users_plan(users: list, groups: list, users_group: str, admin_group: str) -> dict:
+    """What users_list asks of the host, by kind: the entries of the accounts to be present and the names of those to
+    be absent (no state: present), the accounts marked admin, every group the role creates (the two hub groups as
+    system groups, then users_groups and the groups the accounts name, in order, once each) and the members of each
+    of users_groups."""
+    present = [user for user in users if user.get("state", "present") == "present"]
+    named = [name for user in present for name in user.get("groups") or []]
+    return {
+        "present": present,
+        "absent": [user["name"] for user in users if user.get("state", "present") == "absent"],
+        "admins": [user["name"] for user in present if user.get("admin")],
+        "groups": [{"name": users_group, "system": True}, {"name": admin_group, "system": True}]
+        + [{"name": name} for name in dict.fromkeys([*groups, *named])],
+        "members": {group: sorted(user["name"] for user in present if group in (user.get("groups") or [])) for group in groups},
+    }
+
+
 class FilterModule:
     def filters(self):
-        return {"account_ids": account_ids}
+        return {"account_ids": account_ids, "users_plan": users_plan}

@@ -1,6 +1,6 @@
 """account_ids: one uid and gid per account and group on every host of a fleet, chosen before any change."""
 
-from ansible_collections.plasma.platform.plugins.filter.accounts import account_ids
+from ansible_collections.plasma.platform.plugins.filter.accounts import account_ids, users_plan
 
 
 def host(passwd: dict[str, tuple[int, int]], groups: dict[str, int]) -> dict:
@@ -97,3 +97,25 @@ def test_the_ids_of_removed_accounts_are_never_given_again():
     assert refused["errors"] == [
         "account 'other' is given uid 1002, the uid of the removed account 'gone': its files may remain in group folders and backups; choose another uid"
     ]
+
+
+def test_users_plan_sorts_users_list_into_what_the_role_does():
+    users = [
+        {"name": "alice", "admin": True, "groups": ["course-x", "lab"]},
+        {"name": "bob", "state": "present", "groups": ["course-x"]},
+        {"name": "carol", "state": "absent", "groups": ["course-x"]},
+        {"name": "dave", "admin": False, "groups": None},
+    ]
+    plan = users_plan(users, ["course-x", "empty"], "jupyterhub-users", "jupyterhub-admins")
+    assert [user["name"] for user in plan["present"]] == ["alice", "bob", "dave"]
+    assert plan["absent"] == ["carol"]
+    assert plan["admins"] == ["alice"]
+    assert plan["groups"] == [
+        {"name": "jupyterhub-users", "system": True},
+        {"name": "jupyterhub-admins", "system": True},
+        {"name": "course-x"},
+        {"name": "empty"},
+        {"name": "lab"},
+    ]
+    # Exactly the present accounts that name it: carol, leaving, is no member any more.
+    assert plan["members"] == {"course-x": ["alice", "bob"], "empty": []}
