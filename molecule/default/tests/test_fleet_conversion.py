@@ -4,6 +4,7 @@ folder the mount would hide, while Ansible is logged in with it over SSH, and th
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -44,11 +45,11 @@ def test_the_ansible_account_s_home_moves_out_of_a_folder_about_to_be_mounted_wh
         "useradd --create-home --home-dir /srv/shared-home/ops --shell /bin/bash ops && echo 'ops ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/plasma-test-ops",
     )
     try:
-        host.run_expect(
-            [0],
-            f"su ops -c 'install -d -m 0700 ~/.ssh && echo {public_key!r} > ~/.ssh/authorized_keys"
-            " && echo notes of the operator > ~/notes.txt && chmod 0600 ~/notes.txt'",
+        script = (
+            f"install -d -m 0700 ~/.ssh && printf '%s\\n' {shlex.quote(public_key)} > ~/.ssh/authorized_keys"
+            " && echo notes of the operator > ~/notes.txt && chmod 0600 ~/notes.txt"
         )
+        host.run_expect([0], f"su ops -c {shlex.quote(script)}")
         (tmp_path / "play.yml").write_text(PLAY)
         (tmp_path / "hosts").write_text(
             f"{scenario.scenario_host()} ansible_host={container_address(scenario.scenario_host())} ansible_user=ops ansible_connection=ssh"
