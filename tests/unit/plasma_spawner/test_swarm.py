@@ -3,6 +3,9 @@ where its port is. Starting, polling and losing servers are tested on a real Swa
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
+
 from plasma_spawner.swarm import alt_name, node_address, published_port
 
 
@@ -77,3 +80,45 @@ def environment_a():
     from plasma_spawner.environments import Environment
 
     return Environment.from_config({"display_name": "A", "image": "a:1", "folder": "a-1", "cpu_limit": 1}, {"mem_limit": "1G", "pids_limit": 512})
+
+
+def test_a_service_is_created_with_the_operator_s_extra_specs_under_ours(monkeypatch):
+    from traitlets.config import Config
+
+    from plasma_spawner.swarm import PlasmaSwarmSpawner
+
+    config = Config()
+    config.PlasmaSwarmSpawner.extra_container_spec = {"hostname": "lab", "cap_add": ["SYS_ADMIN"]}
+    config.PlasmaSwarmSpawner.extra_placement_spec = {"constraints": ["node.role == worker"]}
+    config.PlasmaSwarmSpawner.extra_task_spec = {"log_driver": {"Name": "journald"}}
+    config.PlasmaSwarmSpawner.extra_resources_spec = {"generic_resources": {"gpu": 1}}
+    config.PlasmaSwarmSpawner.extra_endpoint_spec = {"mode": "vip"}
+    user = SimpleNamespace(name="bob", escaped_name="bob", url="/user/bob/", id=1, orm_user=None, server=None, spawners={})
+    server = PlasmaSwarmSpawner(config=config, user=user)
+    image = "sha256:" + "a" * 64
+    server._service_environment, server._service_image, server._service_secrets = environment_a(), image, []
+    monkeypatch.setattr(PlasmaSwarmSpawner, "client", SimpleNamespace(api_version="1.41"))
+    monkeypatch.setattr(PlasmaSwarmSpawner, "service_mounts", [])
+
+    async def command() -> list[str]:
+        return ["jupyterhub-singleuser"]
+
+    calls = []
+
+    async def docker(method, *args, **kwargs):
+        calls.append((method, args, kwargs))
+        return {"ID": "service-1"}
+
+    server.get_command, server.get_env, server.docker = command, dict, docker
+    asyncio.run(server.create_object())
+
+    [(method, (task,), options)] = calls
+    assert method == "create_service"
+    container = task["ContainerSpec"]
+    assert container["Hostname"] == "lab" and container["Image"] == image
+    assert sorted(container["CapabilityAdd"]) == ["DAC_READ_SEARCH", "SETGID", "SETPCAP", "SETUID"]
+    assert task["Placement"]["Constraints"] == [f"node.labels.{server.image_label(image)} == true", "node.role == worker"]
+    assert task["LogDriver"] == {"Name": "journald"}
+    assert task["RestartPolicy"]["Condition"] == "none"
+    assert task["Resources"]["Limits"]["MemoryBytes"] == 1024**3
+    assert options["endpoint_spec"]["Mode"] == "dnsrr"  # the hub reaches the server at its node's port, whatever asked

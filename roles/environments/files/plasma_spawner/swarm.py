@@ -16,7 +16,7 @@ import docker.errors
 from docker.types import ContainerSpec, EndpointSpec, Mount, Placement, Resources, RestartPolicy, SecretReference, TaskTemplate
 from dockerspawner import SwarmSpawner
 from tornado import web
-from traitlets import Float, Unicode, default
+from traitlets import Dict, Float, Unicode, default
 
 from .environments import Environment, host_account
 from .spawner import CONTAINER_SECURITY, ENTRYPOINT_IN_CONTAINER, PlasmaSpawner
@@ -112,6 +112,14 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     get_task = SwarmSpawner.get_task
     stop_object = SwarmSpawner.stop_object
     remove_object = SwarmSpawner.remove_object
+
+    # SwarmSpawner's extra_* settings (this class is a PlasmaSpawner, not a SwarmSpawner): keyword arguments of
+    # docker-py's ContainerSpec, Resources, Placement, TaskTemplate and EndpointSpec, under what create_object sets.
+    extra_container_spec = Dict(config=True, help="Keyword arguments for the service's ContainerSpec, under the security settings.")
+    extra_resources_spec = Dict(config=True, help="Keyword arguments for the service's Resources, under the environment's limits.")
+    extra_placement_spec = Dict(config=True, help="Keyword arguments for the service's Placement; its constraints are added to ours.")
+    extra_task_spec = Dict(config=True, help="Keyword arguments for the service's TaskTemplate (a log driver, networks...).")
+    extra_endpoint_spec = Dict(config=True, help="Keyword arguments for the service's EndpointSpec, under its mode and port.")
 
     image_label_prefix = Unicode(
         "plasma.image.",
