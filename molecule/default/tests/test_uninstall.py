@@ -24,7 +24,7 @@ INSTALLED = [
 def test_uninstall_removes_what_the_collection_installed_and_keeps_every_user_s_data(host, hub):
     bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
     assert bob.start("Environment A").status_code in (201, 202)
-    assert bob.save("kept.txt", "stays after the uninstall\n").status_code in (200, 201)
+    assert bob.save("kept-after-uninstall.txt", "stays after the uninstall\n").status_code in (200, 201)
     repository = inventory_vars()["backup_repository"]
     assert host.file(f"{repository}/config").exists  # the scenario's backups ran
     assert host.service("plasma-backup.timer").is_running
@@ -44,7 +44,7 @@ def test_uninstall_removes_what_the_collection_installed_and_keeps_every_user_s_
 
     # What stays: the accounts and their files, the shared data, the backups and the archives of removed accounts.
     assert host.user("bob").exists
-    kept = host.file(host.check_output("find /home/bob -name kept.txt"))  # in the environment folder the server opened in
+    kept = host.file(host.check_output("find /home/bob -name kept-after-uninstall.txt"))  # in the environment folder the server opened in
     assert kept.content_string == "stays after the uninstall\n" and kept.user == "bob"
     assert host.file("/srv/data").is_directory
     assert host.file(f"{repository}/config").exists
