@@ -57,9 +57,13 @@ def with_folders(environments: list[dict], folder_format: str = "{image}") -> li
     return [{**environment, "folder": environment_folder(environment["image"], folder_format)} for environment in environments]
 
 
-def shared_folders(folders: list[dict]) -> list[dict]:
-    """The shared_data role's folders as {path, group}, the path defaulting to /srv/projects/<name>."""
-    return [{"path": folder.get("path") or f"/srv/projects/{folder['name']}", "group": folder["group"]} for folder in folders]
+def shared_folders(folders: list[dict], names: bool = False) -> list[dict]:
+    """The shared_data role's folders as {path, group} ({name, path, group} with names), the path defaulting to
+    /srv/projects/<name>."""
+    return [
+        {**({"name": folder["name"]} if names else {}), "path": folder.get("path") or f"/srv/projects/{folder['name']}", "group": folder["group"]}
+        for folder in folders
+    ]
 
 
 class FilterModule:

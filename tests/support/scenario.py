@@ -7,8 +7,12 @@ import os
 import re
 import shlex
 import subprocess
+from pathlib import Path
 
 from tests.support.hub import Hub, container_address
+
+# Screenshots and logs the tests keep for people to look at.
+OUTPUT = Path(__file__).resolve().parents[2] / "tests" / "output"
 
 
 def scenario_host() -> str:

@@ -3,48 +3,15 @@ spawn form, reach JupyterLab and see a bundled file. The screen is kept in tests
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.hub import UserServer
-from tests.support.scenario import scenario_hub
+from tests.support.scenario import OUTPUT, scenario_hub
 
 testinfra_hosts = ["ansible://all"]
-
-OUTPUT = Path(__file__).resolve().parents[3] / "tests" / "output"
-
-
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--window-size=1280,800",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='plasma-chromium-')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    yield driver
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(OUTPUT / "browser-last-screen.png"))  # where a failed run stopped
-    driver.quit()
 
 
 def test_log_in_choose_an_environment_and_see_its_files(browser):

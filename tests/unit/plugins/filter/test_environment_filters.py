@@ -6,6 +6,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.plasma.platform.plugins.filter.environments import (
     environment_folder,
     folder_format_error,
+    shared_folders,
     with_folders,
 )
 
@@ -46,3 +47,9 @@ def test_with_folders_adds_the_folder_and_keeps_the_rest():
     environments = [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G"}]
     assert with_folders(environments) == [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G", "folder": "env-a-1"}]
     assert environments[0].keys() == {"image", "display_name", "mem_limit"}
+
+
+def test_shared_folders_fill_in_the_default_path_and_keep_names_when_asked():
+    folders = [{"name": "team", "group": "staff"}, {"name": "lab", "group": "lab", "path": "/data/lab"}]
+    assert shared_folders(folders) == [{"path": "/srv/projects/team", "group": "staff"}, {"path": "/data/lab", "group": "lab"}]
+    assert shared_folders(folders, names=True)[1] == {"name": "lab", "path": "/data/lab", "group": "lab"}
