@@ -187,3 +187,34 @@ class UserServer:
             json={"type": "file", "format": "text", "content": text},
             timeout=30,
         )
+
+
+class RestorePage:
+    """The restore page as a user's browser-like client sees it, logged in through the hub's OAuth."""
+
+    def __init__(self, hub, user: str, password: str) -> None:
+        self.base = f"{hub.base_url}/services/restore/"
+        self.session, answer = hub.login(user, password)
+        assert answer.status_code == 302, f"login of {user} failed"
+        front = self.session.get(self.base, timeout=60)  # the OAuth round trip, then the page
+        assert front.status_code == 200, front.text
+
+    def browse(self, snapshot: str, path: str = "", folder: str = "home") -> requests.Response:
+        return self.session.get(self.base + "browse", params={"snapshot": snapshot, "folder": folder, "path": path}, timeout=60)
+
+    def restore(self, snapshot: str, path: str, folder: str = "home") -> requests.Response:
+        """Ask for a restore; returns the answer (a redirect to the restore's page when it started)."""
+        form = self.session.get(self.base + "browse", params={"snapshot": snapshot, "folder": folder}, timeout=60).text
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form)
+        data = {"snapshot": snapshot, "folder": folder, "path": path, "_xsrf": xsrf.group(1) if xsrf else ""}
+        return self.session.post(self.base + "restore", data=data, allow_redirects=False, timeout=60)
+
+    def job(self, location: str) -> str:
+        return self.session.get(requests.compat.urljoin(self.base, location), timeout=60).text
+
+    def finished(self, location: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while 'id="state" class="state-running"' in (page := self.job(location)):
+            assert time.monotonic() < deadline, page
+            time.sleep(0.5)
+        return page

@@ -16,6 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.support.hub import RestorePage
 from tests.support.scenario import OUTPUT, as_user, run_playbook
 
 testinfra_hosts = ["ansible://all"]
@@ -45,37 +46,6 @@ def yesterday(host) -> dict:
 
 def sha256(host, path: str) -> str:
     return host.check_output(f"sha256sum {path}").split()[0]
-
-
-class Page:
-    """The restore page as a user's browser-like client sees it, logged in through the hub's OAuth."""
-
-    def __init__(self, hub, user: str, password: str) -> None:
-        self.base = f"{hub.base_url}/services/restore/"
-        self.session, answer = hub.login(user, password)
-        assert answer.status_code == 302, f"login of {user} failed"
-        front = self.session.get(self.base, timeout=60)  # the OAuth round trip, then the page
-        assert front.status_code == 200, front.text
-
-    def browse(self, snapshot: str, path: str = "", folder: str = "home") -> requests.Response:
-        return self.session.get(self.base + "browse", params={"snapshot": snapshot, "folder": folder, "path": path}, timeout=60)
-
-    def restore(self, snapshot: str, path: str, folder: str = "home") -> requests.Response:
-        """Ask for a restore; returns the answer (a redirect to the restore's page when it started)."""
-        form = self.session.get(self.base + "browse", params={"snapshot": snapshot, "folder": folder}, timeout=60).text
-        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form)
-        data = {"snapshot": snapshot, "folder": folder, "path": path, "_xsrf": xsrf.group(1) if xsrf else ""}
-        return self.session.post(self.base + "restore", data=data, allow_redirects=False, timeout=60)
-
-    def job(self, location: str) -> str:
-        return self.session.get(requests.compat.urljoin(self.base, location), timeout=60).text
-
-    def finished(self, location: str, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while 'id="state" class="state-running"' in (page := self.job(location)):
-            assert time.monotonic() < deadline, page
-            time.sleep(0.5)
-        return page
 
 
 def test_a_user_restores_yesterday_s_notebook_in_the_browser(host, hub, browser, yesterday):
@@ -110,7 +80,7 @@ def test_a_user_restores_yesterday_s_notebook_in_the_browser(host, hub, browser,
 
 
 def test_a_user_gets_only_their_own_files_whatever_they_ask_for(host, hub, yesterday):
-    bob = Page(hub, "bob", "bob-pass")
+    bob = RestorePage(hub, "bob", "bob-pass")
     snapshot = yesterday["id"]
     assert bob.browse(snapshot).status_code == 200
     for path in ("../alice", "../alice/secret.txt", "/home/alice", "/etc", "./notes.txt", "to-alice/../../alice"):
@@ -132,7 +102,7 @@ def test_a_user_gets_only_their_own_files_whatever_they_ask_for(host, hub, yeste
 def test_a_link_where_the_copy_goes_leads_nowhere(host, hub, yesterday):
     """bob puts links where his restored copy will be written, to a place outside his home that he can write."""
     host.run_expect([0], "rm -rf /tmp/bob-elsewhere && install -d -o bob -m 0700 /tmp/bob-elsewhere")
-    bob = Page(hub, "bob", "bob-pass")
+    bob = RestorePage(hub, "bob", "bob-pass")
     as_user(host, "bob", "ln -s /tmp/bob-elsewhere ~/restored")
     answer = bob.restore(yesterday["id"], "notes.txt")
     assert answer.status_code == 302
@@ -151,7 +121,7 @@ def test_a_link_where_the_copy_goes_leads_nowhere(host, hub, yesterday):
 
 
 def test_members_restore_their_group_folder_into_it(host, hub, yesterday):
-    member = Page(hub, "first.last", "first-pass")
+    member = RestorePage(hub, "first.last", "first-pass")
     answer = member.restore(yesterday["id"], "plan.txt", "group:team-project")
     assert "Restored." in member.finished(answer.headers["Location"])
     copies = host.check_output("find /srv/projects/team-project/restored -name plan.txt").split()
@@ -162,7 +132,7 @@ def test_members_restore_their_group_folder_into_it(host, hub, yesterday):
 
 
 def test_a_large_restore_shows_its_progress_and_can_be_cancelled(host, hub, yesterday):
-    user = Page(hub, "first.last", "first-pass")
+    user = RestorePage(hub, "first.last", "first-pass")
     answer = user.restore(yesterday["id"], "big.bin")
     assert answer.status_code == 302
     location = answer.headers["Location"]
@@ -177,7 +147,7 @@ def test_a_large_restore_shows_its_progress_and_can_be_cancelled(host, hub, yest
     assert host.check_output("find /home/first.last/restored -name big.bin") == ""
     assert "cancelled: first.last restore of /home/first.last/big.bin" in host.check_output("journalctl -t plasma-restore --no-pager -o cat")
     # Another user cannot see it.
-    assert Page(hub, "bob", "bob-pass").session.get(requests.compat.urljoin(user.base, location), timeout=60).status_code == 404
+    assert RestorePage(hub, "bob", "bob-pass").session.get(requests.compat.urljoin(user.base, location), timeout=60).status_code == 404
 
 
 def test_the_page_can_be_turned_off(hub):

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.support import scenario
-from tests.support.hub import Hub, UserServer, container_address
+from tests.support.hub import Hub, RestorePage, UserServer, container_address
 
 SUITE = os.environ.get("PLASMA_SUITE", "bookworm")
 HUB_HOST = f"plasma-fleet-hub-{SUITE}"
@@ -437,3 +437,16 @@ def test_a_node_taken_out_of_the_inventory_waits_for_its_servers_then_leaves(tmp
     # Its users start elsewhere.
     assert bob.start(ENVIRONMENT).status_code in (201, 202)
     assert server_nodes()["bob"] != leaving
+
+
+def test_a_user_restores_a_file_on_the_hub_s_restore_page_behind_internal_tls(hub):
+    """Backups run on the hub host; its restore page, a service the hub runs, talks to the hub's API over the fleet's
+    internal TLS and writes the copy into the shared home as the user."""
+    on(HUB_HOST, "su -s /bin/sh carol -c \"printf 'draft\\n' > ~/draft.txt\" && plasma-backup && rm /home/carol/draft.txt")
+    snapshot = on(HUB_HOST, "plasma-backup restic snapshots --latest 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"id\"])'").strip()
+    page = RestorePage(hub, "carol", PASSWORDS["carol"])
+    answer = page.restore(snapshot, "draft.txt")
+    assert answer.status_code == 302, answer.text
+    assert "Restored." in page.finished(answer.headers["Location"])
+    copy = on(HUB_HOST, "find /home/carol/restored -name draft.txt -user carol -exec cat {} +")
+    assert copy == "draft\n"
