@@ -35,7 +35,7 @@ _raw:
   elements: raw
 """
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -45,7 +45,7 @@ from ansible.plugins.lookup import LookupBase
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
-@lru_cache(maxsize=None)  # defaults are read again at each use of a variable; the files do not change in a run
+@cache  # defaults are read again at each use of a variable; the files do not change in a run
 def role_default(option: str, roles: Path = ROLES):
     """The default of option in its role's defaults/main.yml."""
     owners = sorted((role.name for role in roles.iterdir() if option.startswith(role.name + "_")), key=len)
