@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import subprocess
+import tempfile
 from pathlib import Path
 
 from tests.support.hub import Hub, container_address
@@ -38,6 +39,18 @@ def assert_check_mode_changes_nothing() -> None:
     result = run_playbook(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), None, "--check", "--diff")
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"plasma-\S+\s+: ok=\d+\s+changed=0 ", result.stdout), result.stdout
+
+
+def assert_shellcheck_passes(host, *paths: str) -> None:
+    """The shell scripts at paths on the test host, as the roles rendered them, pass this machine's shellcheck (their
+    templates cannot be checked before rendering)."""
+    with tempfile.TemporaryDirectory() as folder:
+        copies = []
+        for number, path in enumerate(paths):
+            copies.append(os.path.join(folder, f"{number}-{os.path.basename(path)}"))
+            Path(copies[-1]).write_text(host.file(path).content_string)
+        result = subprocess.run(["shellcheck", *copies], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def inventory_vars() -> dict:

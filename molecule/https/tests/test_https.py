@@ -153,3 +153,7 @@ def test_switching_to_an_operators_certificate_and_back_is_a_rerun(host, hub):
     assert code == 0, output
     assert "Pebble" in served(host, "-issuer")
     assert hub.session().get(f"{hub.base_url}/hub/login", timeout=30).status_code == 200
+
+
+def test_the_certificate_hook_passes_shellcheck(host):
+    scenario.assert_shellcheck_passes(host, "/etc/letsencrypt/renewal-hooks/deploy/plasma-hub-reload-nginx")
