@@ -72,7 +72,8 @@ from {{ when(job.snapshot) }}</a>: {{ job.state }}</li>{% end %}</ul>{% end %}
 <td>{{ size(node['size']) if 'size' in node else '' }}</td><td>{{ node.get('mtime', '')[:16].replace('T', ' ') }}</td>
 <td>{% if node['type'] in ('dir', 'file') %}<form method="post" action="{{ prefix }}restore">{% raw xsrf %}
 <input type="hidden" name="snapshot" value="{{ snapshot['id'] }}"><input type="hidden" name="folder" value="{{ folder.key }}">
-<input type="hidden" name="path" value="{{ sub }}"><button class="btn btn-primary btn-sm" type="submit" data-path="{{ sub }}">Restore</button></form>{% end %}</td>
+<input type="hidden" name="path" value="{{ sub }}">
+<button class="btn btn-primary btn-sm" type="submit" data-path="{{ sub }}">Restore</button></form>{% end %}</td>
 </tr>{% end %}
 </tbody></table>
 {% end %}""",
@@ -82,12 +83,16 @@ from {{ when(job.snapshot) }}</a>: {{ job.state }}</li>{% end %}</ul>{% end %}
 <h1>Restoring {{ job.path or '(whole folder)' }}</h1>
 <p>From the snapshot of {{ when(job.snapshot) }}, into <code id="target">{{ job.target }}</code>.</p>
 <p><progress max="{{ max(job.total, 1) }}" value="{{ min(job.done, job.total) }}"></progress> {{ size(job.done) }} of about {{ size(job.total) }}</p>
-<p id="state" class="state-{{ job.state }}">{{ {'running': 'Restoring…', 'done': 'Restored.', 'failed': 'Failed: ', 'cancelled': 'Cancelled: '}[job.state] }}{{ job.message }}</p>
+<p id="state" class="state-{{ job.state }}">{{ STATES[job.state] }}{{ job.message }}</p>
 {% if job.state == 'running' %}<form method="post" action="{{ prefix }}jobs/{{ job.id }}/cancel">{% raw xsrf %}
 <button class="btn btn-danger btn-sm" type="submit">Cancel</button></form>{% end %}
 {% end %}""",
     "error.html": """{% extends "page.html" %}{% block main %}<h1>{{ status }}</h1><p id="error">{{ message }}</p>{% end %}""",
 }
+
+
+# How the restore page says where a restore is.
+STATES = {"running": "Restoring…", "done": "Restored.", "failed": "Failed: ", "cancelled": "Cancelled: "}
 
 
 def when(snapshot: dict) -> str:
@@ -226,7 +231,7 @@ class Handler(HubOAuthenticated, web.RequestHandler):
         page = (
             self.settings["loader"]
             .load(template)
-            .generate(prefix=self.settings["prefix"], hub=hub, xsrf=xsrf, when=when, size=size, query=lambda **args: urlencode(args), **values)
+            .generate(prefix=self.settings["prefix"], hub=hub, xsrf=xsrf, when=when, size=size, STATES=STATES, query=lambda **args: urlencode(args), **values)
         )
         self.finish(page)
 
@@ -289,12 +294,12 @@ class RestoreAction(Handler):
         repository = self.settings["repository"]
         snapshot = await repository.snapshot(self.get_argument("snapshot", ""), folder.path)
         source = f"{folder.path}/{path}" if path else folder.path
-        entry, _ = await repository.nodes(snapshot, source)
+        entry, children = await repository.nodes(snapshot, source)
         if entry["type"] == "file":
             total = entry.get("size", 0)
         elif entry["type"] == "dir":
-            _, below = await repository.nodes(snapshot, source, recursive=True)
-            total = sum(node.get("size", 0) for node in below)
+            children = (await repository.nodes(snapshot, source, recursive=True))[1]
+            total = sum(node.get("size", 0) for node in children)
         else:
             raise Refused(f"{path} is a {entry['type']} in this snapshot: restore the folder that holds it")
         job = Restore(self.user, folder, snapshot, path, entry["type"], total)
