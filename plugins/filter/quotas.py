@@ -40,9 +40,10 @@ def quota_errors(users: list, folders: list, default_limit) -> list[str]:
     return errors
 
 
-def quota_trees(users: list, folders: list, default_limit, accounts: dict) -> list[dict]:
+def quota_trees(users: list, folders: list, default_limit, accounts: dict, missing_ok: bool = False) -> list[dict]:
     """plasma-quota's trees: the home of each present user with a limit (theirs, else the default), found in accounts
-    (getent's passwd: name -> [password, uid, gid, gecos, home, shell]), then each group folder with a quota."""
+    (getent's passwd: name -> [password, uid, gid, gecos, home, shell]), then each group folder with a quota. With
+    missing_ok (check mode, where the users role made no account), an account that is not there is left out."""
     trees = []
     for user in users:
         if user.get("state", "present") != "present":
@@ -51,6 +52,8 @@ def quota_trees(users: list, folders: list, default_limit, accounts: dict) -> li
         if not limit:
             continue
         if user["name"] not in accounts:
+            if missing_ok:
+                continue
             raise AnsibleFilterError(f"there is no account {user['name']} on this host to limit: run the users role first")
         trees.append({"path": accounts[user["name"]][4], "kind": "home", "name": user["name"], "limit": limit})
     for folder, filled in zip(folders, shared_folders(folders), strict=True):

@@ -123,3 +123,16 @@ def test_wrong_passwords_in_a_row_pause_the_account_s_logins_with_a_message_sayi
     assert answer.status_code == 429
     assert "Too many wrong passwords for mallory" in answer.text and "10 more minute(s)" in answer.text, answer.text
     assert hub.login("bob", "bob-pass")[1].status_code == 302  # other accounts log in as before
+
+
+def test_quotas_on_a_home_file_system_without_them_are_refused_before_any_change(host):
+    """This scenario's /home is a folder of the machine's own file system (ext4 without usrquota, or whatever the
+    machine has): limits cannot be held there, and the run says so without installing or changing anything."""
+    refused = run_playbook("plasma.platform.quotas", {"quotas_user_limit": "1G"})
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert "no quota was set: /home/" in output
+    assert "not mounted with user quotas (usrquota)" in output or "which has no quotas this role can set" in output
+    assert not host.file("/usr/local/sbin/plasma-quota").exists
+    assert not host.file("/etc/plasma-platform/quotas.json").exists
+    assert not host.package("quota").is_installed

@@ -34,6 +34,7 @@ from .environments import (
     read_only_bind_options,
     tmp_mount_options,
 )
+from .quota import check_not_full, home_usage, quota_environment
 
 # Where the host's entrypoint script appears in every user container.
 ENTRYPOINT_IN_CONTAINER = "/opt/plasma/entrypoint.sh"
@@ -192,7 +193,15 @@ class PlasmaSpawner(SystemUserSpawner):
 
     @default("options_form")
     def _default_options_form(self):
-        return lambda spawner: spawner.environment_form()
+        return lambda spawner: spawner.spawn_form()
+
+    async def spawn_form(self) -> str:
+        """The home's usage against its limit, where quotas are set, then the environment menu."""
+        usage = await home_usage(self.user.name)
+        if usage is None:
+            return self.environment_form()
+        warning = " text-danger" if usage.warning else ""
+        return f'<p id="plasma-quota" class="plasma-quota{warning}">{html.escape(usage.sentence())}</p>\n{self.environment_form()}'
 
     def environment_form(self) -> str:
         """DockerSpawner's image menu, of the offered environments only; none when there is no choice."""
@@ -272,11 +281,13 @@ class PlasmaSpawner(SystemUserSpawner):
         check_account(account, set(getattr(self.authenticator, "allowed_groups", None) or ()))
         check_home(self.user.name, account.pw_dir)
         check_environment_folder(account.pw_dir, environment)
+        usage = await home_usage(self.user.name)
+        check_not_full(usage)
         image_id = await self._image_id(environment)
         # Read afresh at every start: the hub's stored state may hold the ids of an earlier account.
         self.user_id, self.group_id = account.pw_uid, account.pw_gid
         self.host_homedir_format_string = self.image_homedir_format_string = account.pw_dir.replace("{", "{{").replace("}", "}}")
-        self.environment = {**self.environment, **container_environment(environment, image_id, host_groups(account))}
+        self.environment = {**self.environment, **container_environment(environment, image_id, host_groups(account)), **quota_environment(usage)}
         self.mem_limit = environment.mem_limit or None
         self.cpu_limit = environment.cpu_limit
         self.extra_host_config = host_config(self.extra_host_config, environment)

@@ -33,3 +33,9 @@ def test_each_home_gets_its_own_limit_else_the_default_and_folders_theirs():
 def test_an_account_that_is_not_on_the_host_is_an_error():
     with pytest.raises(AnsibleFilterError, match="no account carol"):
         quota_trees([{"name": "carol"}], [], "1G", ACCOUNTS)
+
+
+def test_in_check_mode_an_account_not_made_yet_is_left_out():
+    assert quota_trees([{"name": "carol"}, {"name": "alice"}], [], "1G", ACCOUNTS, missing_ok=True) == [
+        {"path": "/home/alice", "kind": "home", "name": "alice", "limit": 1024**3}
+    ]
