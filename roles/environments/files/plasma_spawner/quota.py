@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
+import shutil
 from dataclasses import dataclass
 
 from tornado import web
 
-PLASMA_QUOTA = "/usr/local/sbin/plasma-quota"
+# The quotas role's program, found on the hub's PATH (it is installed only where limits are set).
+PLASMA_QUOTA = "plasma-quota"
 # Less free than this is full: not even a notebook's checkpoint fits.
 FULL_MARGIN = 1024 * 1024
 
@@ -52,9 +53,10 @@ def parse(report: str) -> Usage | None:
 
 async def home_usage(name: str, program: str = PLASMA_QUOTA) -> Usage | None:
     """The user's home usage and limit; None without quotas (or when plasma-quota cannot tell: logged, not fatal)."""
-    if not os.path.exists(program):
+    found = shutil.which(program)
+    if found is None:
         return None
-    process = await asyncio.create_subprocess_exec(program, "usage", name, "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(found, "usage", name, "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await process.communicate()
     if process.returncode:
         log.warning("plasma-quota could not tell %s's usage: %s", name, err.decode(errors="replace").strip())
