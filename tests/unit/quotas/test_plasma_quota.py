@@ -60,3 +60,11 @@ def test_a_copy_that_differs_in_anything_is_found(tmp_path):
     os.remove(other / "link")
     os.symlink("elsewhere", other / "link")
     assert plasma_quota.same_tree(str(one), str(other)) == "link"
+
+
+def test_in_check_mode_a_tree_the_roles_before_would_make_is_left_out(monkeypatch, tmp_path):
+    monkeypatch.setattr(plasma_quota, "mount_of", lambda path: plasma_quota.Mount("/", "btrfs", {"rw"}))
+    settings = {"trees": [{"path": str(tmp_path / "not-yet"), "kind": "folder", "name": "staff", "limit": 1024**3}]}
+    assert plasma_quota.plan(settings, check=True) == {}
+    with pytest.raises(plasma_quota.Refused, match="is missing or a link"):
+        plasma_quota.plan(settings)
