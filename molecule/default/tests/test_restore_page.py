@@ -28,8 +28,8 @@ NOTEBOOK = json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "sour
 def yesterday(host) -> dict:
     """A real restic snapshot dated yesterday, of the homes and the team's folder as they were then; since then,
     the notebook was deleted. Links bob made then are in it, as links."""
-    as_user(host, "first.last", f"mkdir -p ~/project && printf '%s' '{NOTEBOOK}' > ~/analysis.ipynb && printf 'one\\n' > ~/project/a.txt")
-    as_user(host, "first.last", "printf 'shared plan\\n' > /srv/projects/team-project/plan.txt && truncate -s 2G ~/big.bin")
+    as_user(host, "alice", f"mkdir -p ~/project && printf '%s' '{NOTEBOOK}' > ~/analysis.ipynb && printf 'one\\n' > ~/project/a.txt")
+    as_user(host, "alice", "printf 'shared plan\\n' > /srv/projects/team-project/plan.txt && truncate -s 2G ~/big.bin")
     as_user(host, "bob", "rm -rf ~/restored ~/to-alice && ln -s /home/alice ~/to-alice && printf 'mine\\n' > ~/notes.txt")
     host.run_expect([0], "printf 'secret\\n' > /home/alice/secret.txt && chown alice: /home/alice/secret.txt && chmod 600 /home/alice/secret.txt")
     # (restic 0.14 names the new snapshot by its short id, later releases by the whole one.)
@@ -37,7 +37,7 @@ def yesterday(host) -> dict:
         "plasma-backup restic backup --json --tag plasma-platform --time \"$(date -d yesterday '+%Y-%m-%d %H:%M:%S')\""
         " /home /srv/projects/team-project | tail -n 1"
     )
-    as_user(host, "first.last", "rm ~/analysis.ipynb ~/big.bin /srv/projects/team-project/plan.txt")
+    as_user(host, "alice", "rm ~/analysis.ipynb ~/big.bin /srv/projects/team-project/plan.txt")
     snapshots = json.loads(host.check_output("plasma-backup restic snapshots --json"))
     snapshot = next(snapshot for snapshot in snapshots if snapshot["id"].startswith(json.loads(summary)["snapshot_id"]))
     # The restored copy's folder is named after the snapshot's time on the host.
@@ -51,8 +51,8 @@ def sha256(host, path: str) -> str:
 def test_a_user_restores_yesterday_s_notebook_in_the_browser(host, hub, browser, yesterday):
     wait = WebDriverWait(browser, 120)
     browser.get(f"{hub.base_url}/hub/login")
-    browser.find_element(By.ID, "username_input").send_keys("first.last")
-    browser.find_element(By.ID, "password_input").send_keys("first-pass")
+    browser.find_element(By.ID, "username_input").send_keys("alice")
+    browser.find_element(By.ID, "password_input").send_keys("alice-pass")
     browser.find_element(By.ID, "login_submit").click()
     wait.until(expected_conditions.url_contains("/hub/"))
 
@@ -70,13 +70,13 @@ def test_a_user_restores_yesterday_s_notebook_in_the_browser(host, hub, browser,
     wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "state"), "Restored."))
     target = browser.find_element(By.ID, "target").text
 
-    assert target == f"/home/first.last/restored/{yesterday['stamp']}/analysis.ipynb"
-    assert host.file(target).user == "first.last"
+    assert target == f"/home/alice/restored/{yesterday['stamp']}/analysis.ipynb"
+    assert host.file(target).user == "alice"
     assert sha256(host, target) == hashlib.sha256(NOTEBOOK.encode()).hexdigest()
-    assert not host.file("/home/first.last/analysis.ipynb").exists  # beside it, not in its place
+    assert not host.file("/home/alice/analysis.ipynb").exists  # beside it, not in its place
 
     audit = host.check_output("journalctl -t plasma-restore --no-pager -o cat")
-    assert f"first.last restore of /home/first.last/analysis.ipynb from snapshot {yesterday['short_id']}" in audit
+    assert f"alice restore of /home/alice/analysis.ipynb from snapshot {yesterday['short_id']}" in audit
 
 
 def test_a_user_gets_only_their_own_files_whatever_they_ask_for(host, hub, yesterday):
@@ -121,18 +121,18 @@ def test_a_link_where_the_copy_goes_leads_nowhere(host, hub, yesterday):
 
 
 def test_members_restore_their_group_folder_into_it(host, hub, yesterday):
-    member = RestorePage(hub, "first.last", "first-pass")
+    member = RestorePage(hub, "alice", "alice-pass")
     answer = member.restore(yesterday["id"], "plan.txt", "group:team-project")
     assert "Restored." in member.finished(answer.headers["Location"])
     copies = host.check_output("find /srv/projects/team-project/restored -name plan.txt").split()
     assert len(copies) == 1
     copy = host.file(copies[0])
-    assert (copy.content_string, copy.user, copy.group) == ("shared plan\n", "first.last", "plasma-team")
+    assert (copy.content_string, copy.user, copy.group) == ("shared plan\n", "alice", "plasma-team")
     host.run_expect([0], "rm -rf /srv/projects/team-project/restored")
 
 
 def test_a_large_restore_shows_its_progress_and_can_be_cancelled(host, hub, yesterday):
-    user = RestorePage(hub, "first.last", "first-pass")
+    user = RestorePage(hub, "alice", "alice-pass")
     answer = user.restore(yesterday["id"], "big.bin")
     assert answer.status_code == 302
     location = answer.headers["Location"]
@@ -144,8 +144,8 @@ def test_a_large_restore_shows_its_progress_and_can_be_cancelled(host, hub, yest
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
     user.session.post(requests.compat.urljoin(user.base, location + "/cancel"), data={"_xsrf": xsrf}, timeout=60)
     assert "Cancelled: the partial copy was removed" in user.finished(location)
-    assert host.check_output("find /home/first.last/restored -name big.bin") == ""
-    assert "cancelled: first.last restore of /home/first.last/big.bin" in host.check_output("journalctl -t plasma-restore --no-pager -o cat")
+    assert host.check_output("find /home/alice/restored -name big.bin") == ""
+    assert "cancelled: alice restore of /home/alice/big.bin" in host.check_output("journalctl -t plasma-restore --no-pager -o cat")
     # Another user cannot see it.
     assert RestorePage(hub, "bob", "bob-pass").session.get(requests.compat.urljoin(user.base, location), timeout=60).status_code == 404
 
