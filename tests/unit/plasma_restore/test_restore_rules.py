@@ -3,7 +3,9 @@ the copy is written (plasma_restore.unpack, run here as this test's own account)
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +14,7 @@ import tarfile
 import pytest
 
 import plasma_restore
-from plasma_restore.repository import Refused, folder_of, folders_of, holds, relative_path, snapshot_time
+from plasma_restore.repository import Refused, Repository, folder_of, folders_of, holds, relative_path, snapshot_time
 
 
 @pytest.mark.parametrize("path", ["notes.txt", "project/data/a.csv", ".hidden", "..dots", "a b/ü.ipynb"])
@@ -91,3 +93,25 @@ def test_links_where_the_copy_goes_are_never_followed(tmp_path):
     moved = unpack(home, "file", "notes.txt", data=b"x")
     assert moved.stdout == b"2026-12-02_1000-2\n"
     assert os.listdir(elsewhere) == []
+
+
+def test_the_snapshots_of_every_folder_come_from_one_read_of_the_repository(tmp_path, monkeypatch):
+    calls = tmp_path / "calls"
+    restic = tmp_path / "restic"
+    listing = [
+        {"time": "2026-12-01T10:00:00Z", "paths": ["/home"], "id": "a" * 64, "short_id": "aaaaaaaa"},
+        {"time": "2026-12-02T10:00:00Z", "paths": ["/home", "/srv/projects/team"], "id": "b" * 64, "short_id": "bbbbbbbb"},
+    ]
+    restic.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\ncat <<'JSON'\n{json.dumps(listing)}\nJSON\n")
+    restic.chmod(0o755)
+    settings = tmp_path / "backup.env"
+    settings.write_text("RESTIC_REPOSITORY=/nowhere\nRESTIC_PASSWORD='not used'\n")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    repository = Repository(str(settings))
+    home, team, other = asyncio.run(repository.snapshots("/home/alice", "/srv/projects/team", "/srv/projects/other"))
+    assert [snapshot["short_id"] for snapshot in home] == ["bbbbbbbb", "aaaaaaaa"]  # newest first
+    assert [snapshot["short_id"] for snapshot in team] == ["bbbbbbbb"] and other == []
+    assert len(calls.read_text().splitlines()) == 1
+    assert asyncio.run(repository.snapshot("a" * 64, "/home/alice"))["short_id"] == "aaaaaaaa"
+    with pytest.raises(Refused, match="no such snapshot of this folder"):
+        asyncio.run(repository.snapshot("a" * 64, "/srv/projects/team"))

@@ -112,16 +112,17 @@ class Repository:
             raise RepositoryError(err.decode(errors="replace").strip() or f"restic ended with {process.returncode}")
         return out.decode()
 
-    async def snapshots(self, path: str) -> list[dict]:
-        """The snapshots that hold path, newest first."""
-        found = [snapshot for snapshot in json.loads(await self.run("snapshots", "--json") or "[]") if holds(snapshot, path)]
-        return sorted(found, key=snapshot_time, reverse=True)
+    async def snapshots(self, *paths: str) -> list[list[dict]]:
+        """For each path, the snapshots that hold it, newest first (one read of the repository for all)."""
+        every = sorted(json.loads(await self.run("snapshots", "--json") or "[]"), key=snapshot_time, reverse=True)
+        return [[snapshot for snapshot in every if holds(snapshot, path)] for path in paths]
 
     async def snapshot(self, ident: str, path: str) -> dict:
         """The snapshot with this full id, which must hold path."""
         if not re.fullmatch(r"[0-9a-f]{64}", ident):
             raise NotFound("no such snapshot")
-        for snapshot in await self.snapshots(path):
+        (held,) = await self.snapshots(path)
+        for snapshot in held:
             if snapshot["id"] == ident:
                 return snapshot
         raise NotFound("no such snapshot of this folder")

@@ -265,7 +265,7 @@ class FoldersPage(Handler):
     @web.authenticated
     async def get(self) -> None:
         folders = folders_of(self.user, self.config.folders)
-        listing = [(folder, await self.settings["repository"].snapshots(folder.path)) for folder in folders]
+        listing = list(zip(folders, await self.settings["repository"].snapshots(*(folder.path for folder in folders)), strict=True))
         jobs = [job for job in self.settings["jobs"].values() if job.user == self.user]
         self.show("folders.html", listing=listing, jobs=jobs)
 
