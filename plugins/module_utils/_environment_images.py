@@ -169,6 +169,7 @@ class Outcome:
     attempts: int = 0
     error: str | None = None
     server: str | None = None
+    check_key: str | None = None  # what the state file records for a check that passed
     before: dict = field(default_factory=dict)
 
     def as_result(self) -> dict:
@@ -219,6 +220,34 @@ def server_problem(output: str) -> tuple[str | None, str | None]:
         minimum = ".".join(map(str, MIN_SERVER_VERSION))
         return version, f"its JupyterHub is {version}, older than {minimum}: the hub's tokens need {minimum} or later"
     return version, None
+
+
+# A size Docker's storage-opt takes: bytes, or with a K/M/G/T suffix in either case; zero is no limit.
+_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([KMGTkmgt]?)$")
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def disk_limit_bytes(limit) -> int | None:
+    """A disk limit ('10G', '512m', '1073741824', 0) as bytes, None for no limit; ValueError when malformed."""
+    match = _SIZE.match(str(limit if limit is not None else 0).strip())
+    if not match:
+        raise ValueError(f"disk limit {limit!r} is not a number of bytes with an optional K, M, G or T suffix")
+    number, unit = match.groups()
+    return int(float(number) * _SIZE_UNITS[unit.upper()]) or None
+
+
+def check_key(image_id: str, disk_limit: int | None) -> str:
+    """What the state file records for an image that passed its check: its id, and the disk limit it was started with
+    (a new limit is checked again)."""
+    return image_id if not disk_limit else f"{image_id} size={disk_limit}"
+
+
+# How an engine that cannot limit a container's root filesystem answers, and what would let it.
+DISK_LIMIT_HELP = (
+    "the Docker Engine cannot limit a container's disk here ({error}); it can with the btrfs or zfs storage driver, or "
+    "overlay2 on XFS mounted with pquota, and on btrfs the image's own size counts within the limit: set a larger "
+    "limit, or none (0)"
+)
 
 
 def summarize(outcomes: list[Outcome]) -> tuple[bool, str | None]:

@@ -80,6 +80,15 @@ options:
       - The JupyterHub version found is returned as RV(images[].server); an image id that passed is not started again.
     type: bool
     default: false
+  disk_limits:
+    description:
+      - With O(check_server), the disk limit of each image's servers (image reference as in O(images) to a size such as
+        V(10G); V(0) or absent for none), given to its check's container as Docker's C(--storage-opt size).
+      - An engine that cannot limit a container's disk (only the C(btrfs) and C(zfs) storage drivers and C(overlay2)
+        on XFS with C(pquota) can), or, on C(btrfs), a limit below the image's own size, fails the image, saying so.
+        A new limit is checked again.
+    type: dict
+    default: {}
   state_file:
     description:
       - Where the module records the images it manages, for O(prune), and the image ids that passed O(check_server).
@@ -190,13 +199,16 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.plasma.platform.plugins.module_utils._environment_images import (
+    DISK_LIMIT_HELP,
     SERVER_CHECK,
     ImageSpec,
     Outcome,
     action_name,
     backoff_delays,
+    check_key,
     decide,
     diff,
+    disk_limit_bytes,
     is_permanent,
     local_digest,
     parse_images,
@@ -270,16 +282,23 @@ def pull(api, spec: ImageSpec, deadline: float) -> None:
             raise ImageTimeout("time limit reached while pulling")
 
 
-def check_server(api, image_id: str, timeout: int = 120) -> tuple[str | None, str | None]:
-    """(JupyterHub version, problem or None) of an image, from SERVER_CHECK run in a throwaway container."""
-    container = api.create_container(
-        image_id,
-        entrypoint=["/bin/sh", "-c", SERVER_CHECK],
-        command=[],
-        user="65534:65534",
-        network_disabled=True,
-        host_config=api.create_host_config(mem_limit="512m", cap_drop=["ALL"], security_opt=["no-new-privileges"]),
-    )
+def check_server(api, image_id: str, disk_limit: int | None = None, timeout: int = 120) -> tuple[str | None, str | None]:
+    """(JupyterHub version, problem or None) of an image, from SERVER_CHECK run in a throwaway container (with the disk
+    limit its servers get, which the engine may refuse)."""
+    storage = {"storage_opt": {"size": str(disk_limit)}} if disk_limit else {}
+    try:
+        container = api.create_container(
+            image_id,
+            entrypoint=["/bin/sh", "-c", SERVER_CHECK],
+            command=[],
+            user="65534:65534",
+            network_disabled=True,
+            host_config=api.create_host_config(mem_limit="512m", cap_drop=["ALL"], security_opt=["no-new-privileges"], **storage),
+        )
+    except docker.errors.APIError as error:
+        if not disk_limit:
+            raise
+        return None, DISK_LIMIT_HELP.format(error=error.explanation or error)
     try:
         api.start(container)
         try:
@@ -313,9 +332,11 @@ def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: Ima
             if decision == "update" and after.get("id") == local.get("id"):
                 outcome.action = "present"  # the registry's new digest held the same image
         if module.params["check_server"] and outcome.id and not module.check_mode:
-            outcome.server = checked.get(outcome.id)
+            disk_limit = disk_limit_bytes(module.params["disk_limits"].get(spec.name))
+            outcome.check_key = check_key(outcome.id, disk_limit)
+            outcome.server = checked.get(outcome.check_key)
             if outcome.server is None:
-                outcome.server, problem = check_server(api, outcome.id)
+                outcome.server, problem = check_server(api, outcome.id, disk_limit)
                 if problem:
                     outcome.action, outcome.error = "failed", problem
     except Exception as error:  # reported per image, never as a traceback
@@ -389,6 +410,7 @@ def main() -> None:
             "timeout": {"type": "int", "default": 900},
             "prune": {"type": "bool", "default": False},
             "check_server": {"type": "bool", "default": False},
+            "disk_limits": {"type": "dict", "default": {}},
             "state_file": {"type": "path", "default": "/var/lib/plasma-platform/environment_images.json"},
             "docker_host": {"type": "str"},
         },
@@ -403,6 +425,14 @@ def main() -> None:
     specs, errors = parse_images(module.params["images"])
     if errors:
         module.fail_json(msg=f"{len(errors)} invalid image(s), nothing was pulled: " + "; ".join(errors), invalid=errors)
+    bad_limits = []
+    for image, limit in module.params["disk_limits"].items():
+        try:
+            disk_limit_bytes(limit)
+        except ValueError as error:
+            bad_limits.append(f"{image}: {error}")
+    if bad_limits:
+        module.fail_json(msg="invalid disk_limits, nothing was pulled: " + "; ".join(bad_limits))
     if DOCKER_IMPORT_ERROR is not None:
         if module.check_mode:
             exit_without_engine(module, specs, "the Docker SDK for Python is not installed yet")
@@ -433,8 +463,8 @@ def main() -> None:
         checked = dict(state["checked"])
         if module.params["check_server"]:  # the ids that passed, of the images declared now
             declared = outcomes[: len(specs)]
-            checked = {i: v for i, v in checked.items() if i in {o.id for o in declared}}
-            checked.update({o.id: o.server for o in declared if o.server and o.action != "failed"})
+            checked = {key: v for key, v in checked.items() if key in {o.check_key for o in declared}}
+            checked.update({o.check_key: o.server for o in declared if o.server and o.action != "failed"})
         if images != sorted(set(managed_before)) or checked != state["checked"]:
             write_state(module.params["state_file"], {"images": images, "checked": checked})
 

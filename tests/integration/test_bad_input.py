@@ -111,6 +111,16 @@ CASES = [
     ),
     ("environments", {"environments_start_slots": 0}, "must each be at least 1 (got 120, 0, 600, 3)"),
     (
+        "environments",
+        {"environments_list": [{"image": "example/a:1", "display_name": "A", "disk_limit": "10 GB"}]},
+        "a mem_limit or disk_limit must look like 512M or 2G",
+    ),
+    (
+        "environments",
+        {"environments_default_disk_limit": "10G", "environments_swarm_manager": "hub"},
+        "a fleet's servers are Swarm services, which Docker cannot give a disk limit",
+    ),
+    (
         "shared_data",
         {"shared_data_folders": [{"name": "../up", "group": "team"}]},
         "each folder needs a name of lower case letters, digits, '.', '_' and '-' (not \"../up\")",

@@ -182,3 +182,22 @@ def test_an_image_that_can_serve_is_checked_once_and_one_that_cannot_is_refused_
     assert again["changed"] is False and by_name(again)[JUPYTER_IMAGE]["server"] == jupyter["server"], again
     until = docker("system", "info", "--format", "{{.SystemTime}}")
     assert docker("events", "--since", since, "--until", until, "--filter", "type=container", "--filter", "event=create") == ""
+
+
+def test_a_disk_limit_the_engine_cannot_enforce_fails_the_image_saying_what_would(tmp_path):
+    # This machine's engine keeps its containers with overlay2 on ext4, which cannot limit a container's disk:
+    # the image that would get a limit fails, naming the engines that can; the same image without one passes.
+    state_file = tmp_path / "state.json"
+    args = {"images": [JUPYTER_IMAGE], "check_server": True, "state_file": str(state_file)}
+    limited = run_module({**args, "disk_limits": {JUPYTER_IMAGE: "4G"}})
+    assert limited["failed"] is True
+    error = by_name(limited)[JUPYTER_IMAGE]["error"]
+    assert error.startswith("the Docker Engine cannot limit a container's disk here (--storage-opt is supported only"), error
+    assert "btrfs or zfs storage driver, or overlay2 on XFS mounted with pquota" in error
+    assert not state_file.exists() or json.loads(state_file.read_text())["checked"] == {}
+
+    unlimited = run_module({**args, "disk_limits": {JUPYTER_IMAGE: "0"}})
+    assert "failed" not in unlimited or unlimited["failed"] is False, unlimited
+
+    malformed = run_module({**args, "disk_limits": {JUPYTER_IMAGE: "4 GB"}})
+    assert malformed["failed"] is True and malformed["msg"].startswith("invalid disk_limits, nothing was pulled"), malformed

@@ -109,6 +109,21 @@ def test_the_operator_s_extra_host_config_adds_to_the_security_settings_and_neve
     assert host_config["init"] is True
 
 
+def test_an_environment_s_disk_limit_bounds_the_container_s_root_filesystem_and_the_default_fills_in():
+    server = spawner(
+        environments=[
+            {"display_name": "Big", "image": "big:1", "folder": "big-1", "disk_limit": "20G"},
+            {"display_name": "Small", "image": "small:1", "folder": "small-1"},
+        ],
+        default_disk_limit="5g",
+        extra_host_config={"storage_opt": {"dm.basesize": "1G"}},
+    )
+    big, small = server.environment_list
+    assert host_config(server.extra_host_config, big)["storage_opt"] == {"dm.basesize": "1G", "size": str(20 * 1024**3)}
+    assert host_config(server.extra_host_config, small)["storage_opt"]["size"] == str(5 * 1024**3)
+    assert "storage_opt" not in host_config({}, Environment(display_name="P", image="p:1", folder="p-1", disk_limit=None))
+
+
 def test_a_docker_restart_does_not_remove_running_servers():
     server = spawner()
     assert server.remove is True  # removed when the server stops...

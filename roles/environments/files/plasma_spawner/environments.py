@@ -41,12 +41,13 @@ class Environment:
     mem_limit: int | None = None
     cpu_limit: float | None = None
     pids_limit: int | None = None
+    disk_limit: int | None = None  # bytes of the container's root filesystem (Docker's storage-opt size)
     groups: tuple[str, ...] = ()  # host groups whose members may start it; empty: everyone
     constraints: tuple[str, ...] = ()  # Swarm placement constraints, in a fleet
 
     @classmethod
     def from_config(cls, entry: dict, defaults: dict | None = None) -> Environment:
-        """An entry of the hub's configuration; defaults (mem_limit, pids_limit) fill what it leaves unset."""
+        """An entry of the hub's configuration; defaults (mem_limit, pids_limit, disk_limit) fill what it leaves unset."""
         entry = {**(defaults or {}), **{key: value for key, value in entry.items() if value is not None}}
         return cls(
             display_name=entry["display_name"],
@@ -55,6 +56,7 @@ class Environment:
             mem_limit=memory_bytes(entry.get("mem_limit")),
             cpu_limit=None if entry.get("cpu_limit") is None else float(entry["cpu_limit"]),
             pids_limit=None if entry.get("pids_limit") is None else int(entry["pids_limit"]),
+            disk_limit=memory_bytes(entry.get("disk_limit")),
             groups=tuple(entry.get("groups") or ()),
             constraints=tuple(entry.get("constraints") or ()),
         )

@@ -52,10 +52,12 @@ NO_NEW_PRIVILEGES = "no-new-privileges"
 
 
 def host_config(extra: dict, environment) -> dict:
-    """The operator's extra_host_config with the environment's process limit and /tmp, and the security settings on
-    top: extra settings may add to them (a security option of their own), never loosen them."""
+    """The operator's extra_host_config with the environment's process and disk limits and /tmp, and the security
+    settings on top: extra settings may add to them (a security option of their own), never loosen them."""
+    disk = {"storage_opt": {**extra.get("storage_opt", {}), "size": str(environment.disk_limit)}} if environment.disk_limit else {}
     return {
         **extra,
+        **disk,
         "pids_limit": environment.pids_limit or None,
         "tmpfs": {"/tmp": tmp_mount_options(environment)},
         **CONTAINER_SECURITY,
@@ -164,6 +166,12 @@ class PlasmaSpawner(SystemUserSpawner):
         help="How many processes and threads a server may run, for an environment that sets no pids_limit "
         "(0: no limit): a fork bomb stops there instead of taking the host.",
     )
+    default_disk_limit = Unicode(
+        "0",
+        config=True,
+        help="How much a server's container may hold outside its mounts (Docker's storage-opt size: 10G...; 0: none), "
+        "for an environment that sets no disk_limit.",
+    )
     servers_per_user = Integer(
         1,
         config=True,
@@ -176,7 +184,11 @@ class PlasmaSpawner(SystemUserSpawner):
 
     @property
     def environment_list(self) -> list[Environment]:
-        defaults = {"mem_limit": self.default_mem_limit, "pids_limit": self.default_pids_limit}
+        defaults = {
+            "mem_limit": self.default_mem_limit,
+            "pids_limit": self.default_pids_limit,
+            "disk_limit": self.default_disk_limit,
+        }
         return [Environment.from_config(entry, defaults) for entry in self.environments]
 
     @property

@@ -6,8 +6,10 @@ from ansible_collections.plasma.platform.plugins.module_utils._environment_image
     Outcome,
     Reference,
     backoff_delays,
+    check_key,
     decide,
     diff,
+    disk_limit_bytes,
     is_permanent,
     local_digest,
     parse_images,
@@ -127,3 +129,22 @@ def test_summary_names_each_failure_and_keeps_successes():
 def test_nothing_changed_when_everything_is_present():
     assert summarize([Outcome(name="env/a", action="present")]) == (False, None)
     assert summarize([Outcome(name="env/a", action="would_pull")]) == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [("10G", 10 * 1024**3), ("512m", 512 * 1024**2), ("1.5g", int(1.5 * 1024**3)), ("1073741824", 1024**3), ("0", None), (0, None), (None, None)],
+)
+def test_disk_limits_read_as_bytes_and_zero_is_none(limit, expected):
+    assert disk_limit_bytes(limit) == expected
+
+
+@pytest.mark.parametrize("limit", ["10 G", "10GB", "-1", "ten"])
+def test_malformed_disk_limits_are_refused(limit):
+    with pytest.raises(ValueError, match="not a number of bytes"):
+        disk_limit_bytes(limit)
+
+
+def test_an_image_checked_with_a_new_disk_limit_is_checked_again():
+    assert check_key("sha256:1", None) == "sha256:1"
+    assert check_key("sha256:1", 2048) != check_key("sha256:1", 4096) != "sha256:1"
