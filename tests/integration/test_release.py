@@ -31,6 +31,7 @@ def repo(tmp_path: Path) -> Path:
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     (clone / ".cache").mkdir()
     (clone / ".venv").symlink_to(ROOT / ".venv")
+    (clone / ".git" / "info" / "exclude").write_text("/.venv\n")  # .gitignore's ".venv/" is for a folder, not a link
     subprocess.run([str(ROOT / "scripts" / "docs-site"), "--venv"], check=True)
     (clone / ".cache" / "docs-venv").symlink_to(ROOT / ".cache" / "docs-venv")
     return clone
