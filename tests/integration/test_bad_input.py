@@ -162,6 +162,12 @@ CASES = [
     ("environments", {"environments_folder_format": "../{image}"}, "may not contain '/' or '..'"),
     ("environments", {"environments_folder_format": "{image}/x"}, "may not contain '/' or '..'"),
     ("environments", {"environments_folder_format": "{name}"}, "is not valid"),
+    ("environments", {"environments_list": [{"image": "env/a:1", "display_name": "A", "folder": "../a"}]}, "may not contain '/' or '..'"),
+    (
+        "environments",
+        {"environments_list": [{"image": "env/a:2", "display_name": "A", "folder": "env-a-1"}, {"image": "env/a:1", "display_name": "Old A"}]},
+        "two environments would write the same folder of each home, env-a-1",
+    ),
     ("environments", {"environments_list": [{"image": "env/a:1"}]}, "display_name"),
 ]
 

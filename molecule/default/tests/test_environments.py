@@ -215,3 +215,39 @@ def test_images_of_a_registry_that_wants_a_login_are_pulled_with_the_operator_s_
         assert scenario.run_playbook("plasma.platform.environments").returncode == 0  # the scenario's own list again
         host.run("systemctl stop plasma-test-auth-registry; docker logout localhost:5001; docker rmi localhost:5001/plasma/env-b:1.0")
         hub.wait_until_up()  # the run restarted it with the scenario's environments
+
+
+def test_a_new_tag_that_keeps_the_environment_s_folder_carries_the_user_s_work_and_overwrites_none_of_it(host, hub):
+    # The operator moves Environment A to a new tag and keeps its folder (folder: the 1.0 folder's name). The new
+    # release of the image stands in as env-b's image tagged env-a:2.0: other bundled files, one at a path where the
+    # user already has a file of their own.
+    folder = f"/home/alice/{FOLDER_A}"
+    existed = host.file(folder).exists
+    scenario.as_user(host, "alice", f"mkdir -p {folder}/lessons && printf 'my work' > {folder}/analysis.ipynb && printf 'my lesson' > {folder}/lessons/one.py")
+    host.run_expect([0], "docker tag localhost:5000/plasma/env-b:1.0 localhost:5000/plasma/env-a:2.0")
+    environments = [
+        {**environment, "image": "localhost:5000/plasma/env-a:2.0", "folder": FOLDER_A} if environment["display_name"] == "Environment A" else environment
+        for environment in scenario.inventory_vars()["environments_list"]
+    ]
+    alice = UserServer(hub, "alice", hub.token("alice", "alice-pass"))
+    try:
+        upgrade = scenario.run_playbook("plasma.platform.environments", {"environments_list": environments})
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+        hub.wait_until_up()
+        alice.start("Environment A")
+        assert host.file(f"{folder}/analysis.ipynb").content_string == "my work"
+        assert host.file(f"{folder}/lessons/one.py").content_string == "my lesson"  # not the new release's
+        added = host.file(f"{folder}/README-B.md")  # the new release's own files, the user's
+        assert added.is_file and added.user == "alice"
+        new_id = host.check_output("docker image inspect --format '{{.Id}}' localhost:5000/plasma/env-a:2.0")
+        assert host.file(f"{folder}/.plasma-bundle-id").content_string.strip() == new_id
+        assert not host.file("/home/alice/localhost-5000-plasma-env-a-2.0").exists
+    finally:
+        alice.stop()
+        assert scenario.run_playbook("plasma.platform.environments").returncode == 0  # the scenario's own list again
+        host.run("docker rmi localhost:5000/plasma/env-a:2.0")
+        if existed:
+            scenario.as_user(host, "alice", f"cd {folder} && rm -rf analysis.ipynb lessons README-B.md .env-b-marker .plasma-bundle-id")
+        else:
+            host.run_expect([0], f"rm -rf {shlex.quote(folder)}")
+        hub.wait_until_up()

@@ -43,6 +43,19 @@ def test_a_format_that_makes_a_hidden_or_odd_name_is_refused():
         environment_folder("foo bar")
 
 
+def test_an_environment_s_own_folder_replaces_the_format_and_may_use_its_placeholders():
+    environments = [
+        {"image": "plasmabio/python:2025.1", "display_name": "Python", "folder": "plasmabio-python-2024.1"},
+        {"image": "plasmabio/r:4.4", "display_name": "R", "folder": "{repository}"},
+        {"image": "plasmabio/julia:1.11", "display_name": "Julia"},
+    ]
+    assert [environment["folder"] for environment in with_folders(environments, "{tag}-{repository}")] == [
+        "plasmabio-python-2024.1",
+        "plasmabio-r",
+        "1.11-plasmabio-julia",
+    ]
+
+
 def test_with_folders_adds_the_folder_and_keeps_the_rest():
     environments = [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G"}]
     assert with_folders(environments) == [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G", "folder": "env-a-1"}]
