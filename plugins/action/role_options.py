@@ -26,6 +26,23 @@ def misspelt_options(role_path: str, names) -> list[str]:
     ]
 
 
+def retired_options(role_path: str, names) -> list[str]:
+    """The names among the role's options of earlier releases (meta/retired_options.yml: name -> release, and replaced_by
+    or why), each with what took its place: an inventory written for an older release stops before any change."""
+    path = os.path.join(role_path, "meta", "retired_options.yml")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        retired = yaml.safe_load(handle) or {}
+    return [
+        f"{name} (renamed {entry['replaced_by']} in {entry['release']})"
+        if entry.get("replaced_by")
+        else f"{name} (removed in {entry['release']}: {entry['why']})"
+        for name, entry in sorted(retired.items())
+        if name in names
+    ]
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("role_path",))
@@ -37,7 +54,7 @@ class ActionModule(ActionBase):
         if not role_path:
             return {**result, "failed": True, "msg": "role_options runs in a role's tasks (or give role_path)"}
         role = os.path.basename(os.path.normpath(role_path))
-        unknown = misspelt_options(role_path, task_vars)
+        unknown = retired_options(role_path, task_vars) + misspelt_options(role_path, task_vars)
         result.update(changed=False, unknown=unknown)
         if unknown:
             result.update(

@@ -55,10 +55,7 @@ def environment_folder(image: str, folder_format: str = "{image}") -> str:
 def with_folders(environments: list[dict], folder_format: str = "{image}") -> list[dict]:
     """The environments, each with its 'folder' (see environment_folder), from its own 'folder' format when it has one
     (a fixed name keeps a folder across the image's tags)."""
-    return [
-        {**environment, "folder": environment_folder(environment["image"], environment.get("folder") or folder_format)}
-        for environment in environments
-    ]
+    return [{**environment, "folder": environment_folder(environment["image"], environment.get("folder") or folder_format)} for environment in environments]
 
 
 def shared_folders(folders: list[dict], names: bool = False) -> list[dict]:

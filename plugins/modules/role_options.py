@@ -13,6 +13,9 @@ description:
     starts with the role's prefix (its folder's name and C(_)), is not an option of the role's C(main) entry point,
     and is close to one of them (similarity of at least 0.8, as Python's C(difflib) measures it), such as
     C(docker_sorce) for C(docker_source). argument_specs cannot catch those, since they are not options at all.
+  - Also fails on every option of an earlier release that the role's C(meta/retired_options.yml) lists (the name, then
+    C(release) and C(replaced_by), or C(why) when nothing replaced it), naming what took its place - so that an
+    inventory written for an older release stops before anything changes instead of being half applied.
   - Other variables with the same prefix belong to someone else and pass, such as community.docker's connection
     variables C(docker_host), C(docker_api_version) or C(docker_tls).
   - Runs on the controller; changes nothing.
@@ -42,7 +45,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 unknown:
-  description: The misspelt names, sorted, each with the option it resembles ("docker_sorce (did you mean docker_source?)").
+  description:
+    - The retired names, each with what replaced it ("hub_packages (renamed hub_python_packages in 2.0.0)"), then the
+      misspelt names, sorted, each with the option it resembles ("docker_sorce (did you mean docker_source?)").
   returned: always
   type: list
   elements: str

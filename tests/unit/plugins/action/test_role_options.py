@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.plasma.platform.plugins.action.role_options import misspelt_options
+from ansible_collections.plasma.platform.plugins.action.role_options import misspelt_options, retired_options
 
 
 def role(tmp_path: Path, name: str, options: list[str]) -> str:
@@ -27,3 +27,19 @@ def test_other_variables_with_the_prefix_and_other_prefixes_pass(tmp_path):
     docker = role(tmp_path, "docker", ["docker_source"])
     # community.docker's connection variables, and another role's options.
     assert misspelt_options(docker, {"docker_host": "unix://", "docker_tls": False, "hub_sorce": 1}) == []
+
+
+def test_options_of_earlier_releases_are_named_with_what_replaced_them(tmp_path):
+    hub = role(tmp_path, "hub", ["hub_python_packages"])
+    retired = {
+        "hub_packages": {"release": "2.0.0", "replaced_by": "hub_python_packages"},
+        "hub_proxy": {"release": "2.1.0", "why": "the proxy is chosen by the distribution"},
+    }
+    (Path(hub) / "meta" / "retired_options.yml").write_text(yaml.safe_dump(retired))
+    names = {"hub_packages": ["jupyterhub==5.5.4"], "hub_proxy": "chp", "hub_python_packages": []}
+    assert retired_options(hub, names) == [
+        "hub_packages (renamed hub_python_packages in 2.0.0)",
+        "hub_proxy (removed in 2.1.0: the proxy is chosen by the distribution)",
+    ]
+    assert retired_options(hub, {"hub_python_packages": []}) == []
+    assert retired_options(role(tmp_path, "docker", ["docker_source"]), names) == []  # a role without the file
