@@ -8,6 +8,8 @@ import logging
 import socket
 import time
 
+import pytest
+from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
@@ -66,7 +68,7 @@ def test_a_server_error_is_not_an_answer_but_any_other_code_is():
     assert seen == [502, 503, 404]
 
 
-def test_it_stops_waiting_when_the_container_has_stopped_and_logs_its_last_output(caplog):
+def test_a_container_that_ended_fails_the_start_at_once_and_logs_its_last_output(caplog):
     server = spawner(http_timeout=600)
 
     async def container_exited() -> int:
@@ -76,8 +78,8 @@ def test_it_stops_waiting_when_the_container_has_stopped_and_logs_its_last_outpu
         return "Traceback (most recent call last):\nImportError: no module named jupyterhub\n"
 
     server.poll, server.last_output = container_exited, output
-    # Nothing listens there; without the container check this would wait the whole http_timeout.
-    with caplog.at_level(logging.ERROR):
+    # Nothing listens there; without the container check this would wait the whole http_timeout (and the hub its own).
+    with caplog.at_level(logging.ERROR), pytest.raises(web.HTTPError, match="Your server stopped while starting"):
         asyncio.run(asyncio.wait_for(server.wait_until_answering(f"http://127.0.0.1:{free_port()}/"), 30))
     assert "ended while starting; its last output:\nTraceback (most recent call last):\nImportError: no module named jupyterhub" in caplog.text
 

@@ -65,6 +65,13 @@ def host_config(extra: dict, environment) -> dict:
     }
 
 
+# What the user reads when their server ended before it answered (its own output goes to the hub's log).
+SERVER_ENDED = (
+    "Your server stopped while starting, before it answered. A setting in your home (such as ~/.jupyter) or the "
+    "environment's image may stop it; an administrator finds its last output in the hub's log."
+)
+
+
 class QueueTimeout(Exception):
     """A server waited in the start queue longer than allowed."""
 
@@ -359,9 +366,10 @@ class PlasmaSpawner(SystemUserSpawner):
     async def wait_until_answering(self, url: str) -> None:
         """Return as soon as the server at url answers, so that the hub's first check finds it ready.
 
-        Gives up quietly after http_timeout, or when the container has stopped: the hub's own wait then
-        reports it exactly as without this. A refused connection costs next to nothing, so a tight
-        interval keeps the hub idle even while a class starts at once."""
+        Gives up quietly after http_timeout (the hub's own wait then reports it as without this); fails at once,
+        saying so, when the container has ended (the hub would otherwise wait out its http_timeout for a server that
+        is gone). A refused connection costs next to nothing, so a tight interval keeps the hub idle even while a
+        class starts at once."""
         client = AsyncHTTPClient()
         deadline = time.monotonic() + self.http_timeout
         next_poll = time.monotonic() + 1
@@ -377,7 +385,7 @@ class PlasmaSpawner(SystemUserSpawner):
             if time.monotonic() >= next_poll:  # the container's state, once a second: not a Docker call per try
                 if await self.poll() is not None:
                     await self.log_last_output()
-                    return
+                    raise web.HTTPError(500, SERVER_ENDED)
                 next_poll = time.monotonic() + 1
             await asyncio.sleep(self.ready_poll_interval)
 
