@@ -117,7 +117,11 @@ CASES = [
     ),
     (
         "environments",
-        {"environments_default_disk_limit": "10G", "environments_swarm_manager": "hub"},
+        {
+            "environments_default_disk_limit": "10G",
+            "environments_swarm_manager": "hub",
+            "environments_list": [{"image": "example/a:1", "display_name": "A"}],
+        },
         "a fleet's servers are Swarm services, which Docker cannot give a disk limit",
     ),
     (
