@@ -310,7 +310,7 @@ def check_server(api, image_id: str, disk_limit: int | None = None, timeout: int
         api.remove_container(container, force=True)
 
 
-def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: ImageSpec, checked: dict[str, str]) -> Outcome:
+def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: ImageSpec, checked: dict[str, str], disk_limit: int | None) -> Outcome:
     started = time.monotonic()
     deadline = started + module.params["timeout"]
     outcome = Outcome(name=spec.name, action="failed", platform=spec.platform)
@@ -332,7 +332,6 @@ def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: Ima
             if decision == "update" and after.get("id") == local.get("id"):
                 outcome.action = "present"  # the registry's new digest held the same image
         if module.params["check_server"] and outcome.id and not module.check_mode:
-            disk_limit = disk_limit_bytes(module.params["disk_limits"].get(spec.name))
             outcome.check_key = check_key(outcome.id, disk_limit)
             outcome.server = checked.get(outcome.check_key)
             if outcome.server is None:
@@ -425,10 +424,10 @@ def main() -> None:
     specs, errors = parse_images(module.params["images"])
     if errors:
         module.fail_json(msg=f"{len(errors)} invalid image(s), nothing was pulled: " + "; ".join(errors), invalid=errors)
-    bad_limits = []
+    disk_limits, bad_limits = {}, []  # in bytes, by image reference as the operator wrote it
     for image, limit in module.params["disk_limits"].items():
         try:
-            disk_limit_bytes(limit)
+            disk_limits[image] = disk_limit_bytes(limit)
         except ValueError as error:
             bad_limits.append(f"{image}: {error}")
     if bad_limits:
@@ -449,7 +448,7 @@ def main() -> None:
     managed_before = state["images"]
     try:
         with ThreadPoolExecutor(max_workers=module.params["parallel"]) as pool:
-            outcomes = list(pool.map(lambda spec: ensure_image(module, api, listing, spec, state["checked"]), specs))
+            outcomes = list(pool.map(lambda spec: ensure_image(module, api, listing, spec, state["checked"], disk_limits.get(spec.name)), specs))
         wanted = {str(spec.reference) for spec in specs}
         if module.params["prune"]:
             outcomes += prune(module, api, managed_before, wanted)
