@@ -77,6 +77,42 @@ def test_a_group_folder_at_its_limit_refuses_every_member(host):
         host.run_expect([0], f"rm -f {folder}/full.bin {folder}/more-*.bin")
 
 
+# The sysfs folder of /home's btrfs quotas.
+HOME_QGROUPS = "/sys/fs/btrfs/$(btrfs filesystem show /home | grep -o 'uuid: [^ ]*' | cut -c7-)/qgroups"
+# bob saves 10 MiB at a time, each committed, 100 MiB in all (well past his 64 MiB); fails at the first refusal.
+BOB_SAVES = "su -s /bin/sh bob -c 'for n in $(seq 10); do head -c 10M /dev/zero > ~/part-$n.bin || exit 1; sync -f ~; done'"
+
+
+def test_btrfs_that_stopped_enforcing_quotas_enforces_them_again_through_the_role_s_timer(host):
+    """Linux stops enforcing every btrfs quota, until a rescan, once it deletes a shared tree drop_subtree_threshold
+    levels deep (3 by default: a large container of Docker's btrfs driver, a large home). The role's timer sets the
+    threshold to the deepest tree and rescans (the rules: tests/integration/test_plasma_quota_keep.py). Scaled down
+    here: threshold 0 and a small snapshot deleted."""
+    assert host.run("systemctl is-active plasma-quota-keeper.timer").stdout.strip() == "active"
+    assert host.check_output(f"cat {HOME_QGROUPS}/drop_subtree_threshold") == "8"
+    source, copy = "/home/.keeper-test-source", "/home/.keeper-test-copy"
+    try:
+        host.run_expect(
+            [0],
+            f"echo 0 > {HOME_QGROUPS}/drop_subtree_threshold && btrfs subvolume create {source}"
+            f" && for n in $(seq 2000); do echo '{{}}' > {source}/$n.ipynb; done && btrfs subvolume snapshot {source} {copy}"
+            f" && echo changed > {copy}/1.ipynb && sync && btrfs subvolume delete --commit-after {copy} && btrfs subvolume sync /home",
+        )
+        assert host.check_output(f"cat {HOME_QGROUPS}/inconsistent") == "1"
+        host.run_expect([0], BOB_SAVES)  # what bob would meet: no limit at all
+        host.run_expect([0], "rm /home/bob/part-*.bin")
+
+        host.run_expect([0], "systemctl start plasma-quota-keeper.service")  # what the timer starts every minute
+
+        assert host.check_output(f"cat {HOME_QGROUPS}/inconsistent") == "0"
+        assert host.check_output(f"cat {HOME_QGROUPS}/drop_subtree_threshold") == "8"
+        saved = host.run(BOB_SAVES)
+        assert saved.rc != 0 and "Disk quota exceeded" in saved.stderr, saved
+        assert "rescanned" in host.check_output("journalctl -u plasma-quota-keeper --no-pager --since -5min")
+    finally:
+        host.run(f"rm -f /home/bob/part-*.bin; btrfs subvolume delete {source} {copy}; systemctl start plasma-quota-keeper.service")
+
+
 def test_the_report_names_each_home_and_folder_with_its_limit(host):
     rows = {row["path"]: row for row in json.loads(host.check_output("plasma-quota report --json"))}
     assert rows["/home/bob"]["limit"] == 64 * MIB and rows["/home/alice"]["limit"] == 3 * 1024 * MIB
