@@ -1,6 +1,7 @@
 """Disk quotas on this scenario's btrfs /home and /srv/projects: a home that held files before became a subvolume with
 every file as it was; a user writing from their server stops at their limit while another writes on; a group folder
-at its limit refuses every member; raising a limit in the inventory lets the write through; plasma-quota reports it
+at its limit refuses every member; a container's own disk stops at its environment's disk limit; btrfs that stopped
+enforcing quotas enforces them again; raising a limit in the inventory lets the write through; plasma-quota reports it
 all; the quota of a home that went goes; the spawn page shows a user's usage and a full home gets no server."""
 
 from __future__ import annotations
@@ -60,6 +61,19 @@ def test_a_user_s_writes_stop_at_their_limit_and_another_user_writes_on(host, hu
         as_user(host, "alice", "rm -f ~/big.bin")
         bob.stop()
         alice.stop()
+
+
+def test_writes_outside_the_mounts_stop_at_the_environment_s_disk_limit(host, hub):
+    # Environment B's containers may hold 1 GiB (disk_limit), the image included: filling the container's own disk
+    # (here /var/tmp, as a pip install into the image's environment would) stops there, not at the host's disk.
+    bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
+    try:
+        bob.start("Environment B")
+        written, error = write_from_server(bob, "/var/tmp/fill.bin", 1024)
+        assert error == "EDQUOT" and 100 < written < 1024 - 300, (written, error)
+        assert bob.run_python("print(open('/etc/hostname').read() != '')") == "True"  # the server still works
+    finally:
+        bob.stop()
 
 
 def test_a_group_folder_at_its_limit_refuses_every_member(host):
