@@ -1,0 +1,51 @@
+"""The collection's upgrade: on the host the previous release built (converge.yml), a user's server runs and has
+saved work, a token was made, a group folder holds the team's notes and a backup was taken. This checkout then
+converges over it - first with --check --diff, as docs/upgrading.md tells operators - and everything is kept: the
+server runs on, untouched; the token, the files, the backup and the hub's users are there; a second run changes
+nothing."""
+
+import json
+import re
+
+from tests.support.hub import UserServer
+from tests.support.scenario import as_user, run_playbook, scenario_hub
+
+testinfra_hosts = ["ansible://all"]
+
+
+def changed_count(output: str) -> int:
+    return int(re.search(r"plasma-\S+\s+: ok=\d+\s+changed=(\d+) ", output).group(1))
+
+
+def test_this_checkout_converges_over_the_previous_release_keeping_what_users_made(host):
+    hub = scenario_hub()
+    hub.wait_until_up()
+    token = hub.token("alice", "alice-pass")
+    alice = UserServer(hub, "alice", token)
+    alice.start("Environment A")
+    alice.run_python("open('/home/alice/analysis.txt', 'w').write('made before the upgrade')")
+    as_user(host, "bob", "echo 'the team notes' > /srv/projects/team-project/notes.txt")
+    container = host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' jupyter-alice")
+    host.run_expect([0], "plasma-backup")
+    snapshots = json.loads(host.check_output("plasma-backup restic snapshots --json"))
+    try:
+        check = run_playbook("plasma.platform.site", None, "--check", "--diff")
+        assert check.returncode == 0, check.stdout + check.stderr
+
+        upgrade = run_playbook("plasma.platform.site")
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+
+        # alice's server ran through it: the same container, never restarted, still answering through the hub.
+        assert host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' jupyter-alice") == container
+        assert alice.run_python("print(open('/home/alice/analysis.txt').read())") == "made before the upgrade"
+        assert hub.api(token).get(f"{hub.base_url}/hub/api/user", timeout=10).json()["name"] == "alice"
+        assert host.file("/srv/projects/team-project/notes.txt").content_string == "the team notes\n"
+        kept = {snapshot["id"] for snapshot in json.loads(host.check_output("plasma-backup restic snapshots --json"))}
+        assert {snapshot["id"] for snapshot in snapshots} <= kept
+        users = hub.api(token).get(f"{hub.base_url}/hub/api/users", timeout=10).json()
+        assert {"alice", "bob"} <= {user["name"] for user in users}
+
+        again = run_playbook("plasma.platform.site")
+        assert again.returncode == 0 and changed_count(again.stdout) == 0, again.stdout + again.stderr
+    finally:
+        alice.stop()
