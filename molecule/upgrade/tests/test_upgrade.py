@@ -37,7 +37,7 @@ def test_this_checkout_converges_over_the_previous_release_keeping_what_users_ma
 
         # alice's server ran through it: the same container, never restarted, still answering through the hub.
         assert host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' jupyter-alice") == container
-        assert alice.run_python("print(open('/home/alice/analysis.txt').read())") == "made before the upgrade"
+        assert alice.run_python("print(open('/home/alice/analysis.txt').read(), end='')") == "made before the upgrade"
         assert hub.api(token).get(f"{hub.base_url}/hub/api/user", timeout=10).json()["name"] == "alice"
         assert host.file("/srv/projects/team-project/notes.txt").content_string == "the team notes\n"
         kept = {snapshot["id"] for snapshot in json.loads(host.check_output("plasma-backup restic snapshots --json"))}
