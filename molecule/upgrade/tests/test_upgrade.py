@@ -21,6 +21,7 @@ def test_this_checkout_converges_over_the_previous_release_keeping_what_users_ma
     hub = scenario_hub()
     hub.wait_until_up()
     token = hub.token("alice", "alice-pass")
+    hub.token("bob", "bob-pass")  # bob has logged in too: the hub's database holds both
     alice = UserServer(hub, "alice", token)
     alice.start("Environment A")
     alice.run_python("open('/home/alice/analysis.txt', 'w').write('made before the upgrade')")
