@@ -69,9 +69,13 @@ def test_writes_outside_the_mounts_stop_at_the_environment_s_disk_limit(host, hu
     bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
     try:
         bob.start("Environment B")
+        # Docker turns btrfs quotas off when it stops (earlier tests restart it) and on again with the first limited
+        # container, with the kernel's drop threshold, and btrfs recounts all of Docker's data: until the role's timer
+        # has run and the recount is done, limits do not hold - a known gap (docs/operations.md), waited out here.
+        host.run_expect([0], "systemctl start plasma-quota-keeper.service && btrfs quota rescan -W /var/lib/docker")
         written, error = write_from_server(bob, "/var/tmp/fill.bin", 1024)
         assert error == "EDQUOT" and 100 < written < 1024 - 300, (written, error)
-        assert bob.run_python("print(open('/etc/hostname').read() != '')") == "True"  # the server still works
+        assert bob.run_python("print(open('/etc/hostname').read() != '', end='')") == "True"  # the server still works
     finally:
         bob.stop()
 
@@ -118,7 +122,8 @@ def test_btrfs_that_stopped_enforcing_quotas_enforces_them_again_through_the_rol
 
         host.run_expect([0], "systemctl start plasma-quota-keeper.service")  # what the timer starts every minute
 
-        assert host.check_output(f"cat {HOME_QGROUPS}/inconsistent") == "0"
+        # Its promise: enforced again within its next runs (a rescan that something cut short is taken up again).
+        host.run_expect([0], f"for n in $(seq 150); do [ $(cat {HOME_QGROUPS}/inconsistent) = 0 ] && exit; sleep 1; done; exit 1")
         assert host.check_output(f"cat {HOME_QGROUPS}/drop_subtree_threshold") == "8"
         saved = host.run(BOB_SAVES)
         assert saved.rc != 0 and "Disk quota exceeded" in saved.stderr, saved
