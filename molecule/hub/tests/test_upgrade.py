@@ -1,5 +1,5 @@
 """JupyterHub moved to another version by its pin in hub_python_packages: a pin that cannot be installed leaves the
-hub on its version with the same database and says why; JupyterHub 6 then goes in over the hub's users and tokens,
+hub on its version with the same database and says why; the role's default JupyterHub (6) then goes in over the hub's users and tokens,
 and a second run changes nothing. Runs last in the scenario: the host ends on JupyterHub 6."""
 
 import re
@@ -14,7 +14,9 @@ from tests.support.scenario import run_playbook, scenario_hub
 testinfra_hosts = ["ansible://all"]
 
 ROOT = Path(__file__).resolve().parents[3]
-NEW = "6.1.1"
+# The role's default packages; the scenario's inventory pins the JupyterHub before them.
+DEFAULTS = yaml.safe_load((ROOT / "roles" / "hub" / "defaults" / "main.yml").read_text())["hub_python_packages"]
+NEW = next(package.split("==")[1] for package in DEFAULTS if package.startswith("jupyterhub=="))
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +27,8 @@ def hub() -> Hub:
 
 
 def pinned(jupyterhub: str, **others: str) -> list[str]:
-    """The hub role's default hub_python_packages (the scenario sets none) with JupyterHub, and others, pinned anew."""
-    defaults = yaml.safe_load((ROOT / "roles" / "hub" / "defaults" / "main.yml").read_text())["hub_python_packages"]
-    pins = {**dict(package.split("==") for package in defaults), "jupyterhub": jupyterhub, **others}
+    """The hub role's default hub_python_packages with JupyterHub, and others, pinned anew."""
+    pins = {**dict(package.split("==") for package in DEFAULTS), "jupyterhub": jupyterhub, **others}
     return [f"{name}=={version}" for name, version in pins.items()]
 
 
