@@ -1,8 +1,9 @@
 """The collection's upgrade: on the host the previous release built (converge.yml), a user's server runs and has
 saved work, a token was made, a group folder holds the team's notes and a backup was taken. This checkout then
 converges over it - first with --check --diff, as docs/upgrading.md tells operators - and everything is kept: the
-server runs on, untouched; the token, the files, the backup and the hub's users are there; a second run changes
-nothing."""
+server runs on, untouched; the token, the files, the backup and the hub's users are there; a new server starts; a
+second run changes nothing. (The previous release installed JupyterHub 5.5.4, this checkout 6.1.1: the major upgrade
+happens here too, under the hub role's guard.)"""
 
 import json
 import re
@@ -45,6 +46,11 @@ def test_this_checkout_converges_over_the_previous_release_keeping_what_users_ma
         assert {snapshot["id"] for snapshot in snapshots} <= kept
         users = hub.api(token).get(f"{hub.base_url}/hub/api/users", timeout=10).json()
         assert {"alice", "bob"} <= {user["name"] for user in users}
+        # A server starts on the upgraded host (its JupyterHub may be a new major version).
+        bob = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
+        bob.start("Environment A")
+        assert bob.run_python("print(open('/srv/projects/team-project/notes.txt').read(), end='')") == "the team notes\n"
+        bob.stop()
 
         again = run_playbook("plasma.platform.site")
         assert again.returncode == 0 and changed_count(again.stdout) == 0, again.stdout + again.stderr
