@@ -23,16 +23,22 @@ def sh(command: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def btrfs(tmp_path):
-    """A fresh btrfs with quotas on, mounted from a sparse image."""
+def plain_btrfs(tmp_path):
+    """A fresh btrfs, mounted from a sparse image."""
     image, mount = tmp_path / "fs.img", tmp_path / "fs"
     mount.mkdir()
     sh(f"truncate -s 1G {image} && mkfs.btrfs -q {image} && mount -o loop {image} {mount}")
     try:
-        sh(f"btrfs quota enable {mount} && btrfs quota rescan -w {mount}")
         yield mount
     finally:
         sh(f"umount {mount}")
+
+
+@pytest.fixture
+def btrfs(plain_btrfs):
+    """The same with quotas on."""
+    sh(f"btrfs quota enable {plain_btrfs} && btrfs quota rescan -w {plain_btrfs}")
+    return plain_btrfs
 
 
 def write_mib(folder: Path, count: int) -> int:
@@ -94,12 +100,6 @@ def test_in_check_mode_keep_says_what_it_would_do_and_does_nothing(btrfs):
     assert Path(folder, "drop_subtree_threshold").read_text().strip() == "0"
 
 
-def test_a_btrfs_without_quotas_is_left_alone(tmp_path):
-    image, mount = tmp_path / "fs.img", tmp_path / "fs"
-    mount.mkdir()
-    sh(f"truncate -s 1G {image} && mkfs.btrfs -q {image} && mount -o loop {image} {mount}")
-    try:
-        assert plasma_quota.accounting_folder(str(mount)) is None
-        assert plasma_quota.keep_accounting(str(mount), check=False) == []
-    finally:
-        sh(f"umount {mount}")
+def test_a_btrfs_without_quotas_is_left_alone(plain_btrfs):
+    assert plasma_quota.accounting_folder(str(plain_btrfs)) is None
+    assert plasma_quota.keep_accounting(str(plain_btrfs), check=False) == []
