@@ -2,20 +2,12 @@
 inconsistent it enforces no limit at all; keep makes it enforce them again, and keeps it through large deletions.
 (The timer that runs it on hosts is tested in the default scenario.)"""
 
-import importlib.machinery
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "quotas" / "files" / "plasma-quota"
-loader = importlib.machinery.SourceFileLoader("plasma_quota", str(SCRIPT))
-spec = importlib.util.spec_from_loader("plasma_quota", loader)
-plasma_quota = importlib.util.module_from_spec(spec)
-sys.modules["plasma_quota"] = plasma_quota  # dataclasses look their module up there
-loader.exec_module(plasma_quota)
+from tests.support.plasma_quota import plasma_quota
 
 
 def sh(command: str, check: bool = True) -> subprocess.CompletedProcess:

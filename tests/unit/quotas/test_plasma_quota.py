@@ -1,21 +1,12 @@
 """plasma-quota's rules, without a quota-capable file system: what it refuses and why, how it reads btrfs and the quota
 tools, and how it compares a home with its copy. (The btrfs path runs for real in the default scenario.)"""
 
-import importlib.machinery
-import importlib.util
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[3] / "roles" / "quotas" / "files" / "plasma-quota"
-loader = importlib.machinery.SourceFileLoader("plasma_quota", str(SCRIPT))
-spec = importlib.util.spec_from_loader("plasma_quota", loader)
-plasma_quota = importlib.util.module_from_spec(spec)
-sys.modules["plasma_quota"] = plasma_quota  # dataclasses look their module up there
-loader.exec_module(plasma_quota)
+from tests.support.plasma_quota import plasma_quota
 
 HOME = plasma_quota.Tree("/home/alice", "home", "alice", 1024**3)
 FOLDER = plasma_quota.Tree("/srv/projects/team", "folder", "staff", 1024**3)
