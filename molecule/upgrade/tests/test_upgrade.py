@@ -6,16 +6,11 @@ second run changes nothing. (The previous release installed JupyterHub 5.5.4, th
 happens here too, under the hub role's guard.)"""
 
 import json
-import re
 
 from tests.support.hub import UserServer
-from tests.support.scenario import as_user, run_playbook, scenario_hub
+from tests.support.scenario import as_user, changed_count, run_playbook, scenario_hub
 
 testinfra_hosts = ["ansible://all"]
-
-
-def changed_count(output: str) -> int:
-    return int(re.search(r"plasma-\S+\s+: ok=\d+\s+changed=(\d+) ", output).group(1))
 
 
 def test_this_checkout_converges_over_the_previous_release_keeping_what_users_made(host):
