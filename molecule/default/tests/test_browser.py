@@ -3,6 +3,7 @@ spawn form, reach JupyterLab and see a bundled file. The screen is kept in tests
 
 from __future__ import annotations
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
@@ -12,6 +13,7 @@ from tests.support.hub import UserServer
 from tests.support.scenario import OUTPUT, scenario_hub
 
 testinfra_hosts = ["ansible://all"]
+pytestmark = pytest.mark.release_independent
 
 
 def test_log_in_choose_an_environment_and_see_its_files(browser):

@@ -149,6 +149,7 @@ def test_a_user_without_a_home_gets_a_clear_error_and_no_root_owned_home(hub, ho
     assert not host.file("/home/nohome").exists
 
 
+@pytest.mark.release_independent
 def test_a_server_that_ends_while_starting_leaves_its_last_output_in_the_hub_s_log(hub, host):
     """A user's own configuration breaks their server: its container is removed with it, so the hub's log keeps
     what the server printed, where the operator's troubleshooting steps look."""
@@ -225,6 +226,7 @@ def test_images_of_a_registry_that_wants_a_login_are_pulled_with_the_operator_s_
         hub.wait_until_up()  # the run restarted it with the scenario's environments
 
 
+@pytest.mark.release_independent
 def test_a_new_tag_that_keeps_the_environment_s_folder_carries_the_user_s_work_and_overwrites_none_of_it(host, hub):
     # The operator moves Environment A to a new tag and keeps its folder (folder: the 1.0 folder's name). The new
     # release of the image stands in as env-b's image tagged env-a:2.0: other bundled files, one at a path where the

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from tests.support.hub import UserServer
 from tests.support.scenario import run_playbook, users_list_with
 
@@ -51,6 +53,7 @@ def test_a_non_member_neither_sees_it_nor_starts_it_through_the_api(hub):
     assert bob.model() is None
 
 
+@pytest.mark.release_independent
 def test_membership_given_and_taken_by_a_re_run_applies_without_restarting_the_hub(hub, host):
     started = hub_started_at(host)
     joined = run_playbook("plasma.platform.users", {"users_list": users_list_with("bob", groups=["course-x"])})

@@ -216,6 +216,7 @@ def test_a_returning_account_gets_its_archived_home_back_and_keeps_what_it_made_
         host.run("rm -rf /srv/elsewhere")
 
 
+@pytest.mark.release_independent
 def test_taking_admin_away_takes_effect_at_once(host, hub, servers):
     token = hub.token("alice", "alice-pass")
     cookie_session, _ = hub.login("alice", "alice-pass")

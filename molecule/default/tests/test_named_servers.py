@@ -11,6 +11,7 @@ import pytest
 from tests.support.hub import UserServer
 
 testinfra_hosts = ["ansible://all"]
+pytestmark = pytest.mark.release_independent
 
 FOLDERS = {"a": "localhost-5000-plasma-env-a-1.0", "b": "localhost-5000-plasma-env-b-1.0"}
 ENVIRONMENTS = {"a": "Environment A", "b": "Environment B"}

@@ -48,6 +48,7 @@ def sha256(host, path: str) -> str:
     return host.check_output(f"sha256sum {path}").split()[0]
 
 
+@pytest.mark.release_independent
 def test_a_user_restores_yesterday_s_notebook_in_the_browser(host, hub, browser, yesterday):
     wait = WebDriverWait(browser, 120)
     browser.get(f"{hub.base_url}/hub/login")
@@ -99,6 +100,7 @@ def test_a_user_gets_only_their_own_files_whatever_they_ask_for(host, hub, yeste
     assert not host.file("/home/bob/restored").exists
 
 
+@pytest.mark.release_independent
 def test_a_link_where_the_copy_goes_leads_nowhere(host, hub, yesterday):
     """bob puts links where his restored copy will be written, to a place outside his home that he can write."""
     host.run_expect([0], "rm -rf /tmp/bob-elsewhere && install -d -o bob -m 0700 /tmp/bob-elsewhere")
@@ -120,6 +122,7 @@ def test_a_link_where_the_copy_goes_leads_nowhere(host, hub, yesterday):
     as_user(host, "bob", "rm -rf ~/restored")
 
 
+@pytest.mark.release_independent
 def test_members_restore_their_group_folder_into_it(host, hub, yesterday):
     member = RestorePage(hub, "alice", "alice-pass")
     answer = member.restore(yesterday["id"], "plan.txt", "group:team-project")
@@ -131,6 +134,7 @@ def test_members_restore_their_group_folder_into_it(host, hub, yesterday):
     host.run_expect([0], "rm -rf /srv/projects/team-project/restored")
 
 
+@pytest.mark.release_independent
 def test_a_large_restore_shows_its_progress_and_can_be_cancelled(host, hub, yesterday):
     user = RestorePage(hub, "alice", "alice-pass")
     answer = user.restore(yesterday["id"], "big.bin")
@@ -150,6 +154,7 @@ def test_a_large_restore_shows_its_progress_and_can_be_cancelled(host, hub, yest
     assert RestorePage(hub, "bob", "bob-pass").session.get(requests.compat.urljoin(user.base, location), timeout=60).status_code == 404
 
 
+@pytest.mark.release_independent
 def test_the_page_can_be_turned_off(hub):
     def answered() -> int:
         session, _ = hub.login("bob", "bob-pass")

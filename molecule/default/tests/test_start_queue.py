@@ -9,9 +9,12 @@ import re
 import threading
 import time
 
+import pytest
+
 from tests.support.hub import UserServer
 
 testinfra_hosts = ["ansible://all"]
+pytestmark = pytest.mark.release_independent
 
 # Three servers requested at once: alice's, and two of bob's (a named one beside his default one).
 SERVERS = [("alice", "alice-pass", "", "Environment B"), ("bob", "bob-pass", "", "Environment B"), ("bob", "bob-pass", "second", "Environment A")]
