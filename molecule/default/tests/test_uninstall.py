@@ -10,7 +10,7 @@ from tests.support.scenario import inventory_vars, run_playbook
 
 testinfra_hosts = ["ansible://all"]
 
-UNITS = ["jupyterhub", "jupyterhub-proxy", "plasma-backup.timer", "plasma-backup", "plasma-user-firewall"]
+UNITS = ["jupyterhub", "jupyterhub-proxy", "plasma-backup.timer", "plasma-backup", "plasma-user-firewall", "plasma-metrics.timer", "plasma-metrics"]
 INSTALLED = [
     "/opt/tljh",
     "/usr/local/sbin/plasma-hub",
@@ -18,6 +18,9 @@ INSTALLED = [
     "/usr/local/sbin/plasma-user-firewall",
     "/usr/local/lib/plasma-platform",
     "/etc/plasma-platform/backup.env",
+    "/usr/local/sbin/plasma-metrics",
+    "/etc/plasma-platform/metrics.json",
+    "/etc/prometheus/plasma-hub-metrics-token",
 ]
 
 
@@ -41,6 +44,8 @@ def test_uninstall_removes_what_the_collection_installed_and_keeps_every_user_s_
     assert "PLASMA-USERS" not in host.check_output("iptables -w -S")
     assert host.run("docker network inspect plasma-users").rc != 0
     assert host.run("curl -s -m 5 -o /dev/null http://127.0.0.1/hub/").rc != 0  # nothing answers
+    for package in ("prometheus", "prometheus-alertmanager", "prometheus-node-exporter"):
+        assert not host.package(package).is_installed, package
 
     # What stays: the accounts and their files, the shared data, the backups and the archives of removed accounts.
     assert host.user("bob").exists
@@ -49,6 +54,7 @@ def test_uninstall_removes_what_the_collection_installed_and_keeps_every_user_s_
     assert host.file("/srv/data").is_directory
     assert host.file(f"{repository}/config").exists
     assert host.file("/var/backups/plasma-users").is_directory
+    assert host.file("/var/lib/prometheus/metrics2").is_directory  # what Prometheus collected
 
     again = run_playbook("plasma.platform.uninstall")
     assert again.returncode == 0, again.stdout + again.stderr

@@ -1,0 +1,79 @@
+"""plasma-metrics (the monitoring role's) against this machine's Docker engine: a container as the hub starts a user's
+server (JUPYTERHUB_USER, JUPYTERHUB_SERVER_NAME, an environment's image) is measured under that user, server and
+environment, its CPU seconds rising while it works; an environment's image present or not; a folder's usage; a
+certificate's expiry. (On a host, in the default scenario: tests/test_monitoring.py.)"""
+
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+SCRIPT = "roles/monitoring/files/plasma-metrics"
+IMAGE = "plasma-env-a:test"  # built by scripts/build-test-images
+
+
+def sh(command: str) -> str:
+    return subprocess.run(command, shell=True, capture_output=True, text=True, check=True).stdout
+
+
+def samples(text: str, name: str) -> dict[str, float]:
+    """{labels: value} of one metric in Prometheus' text format."""
+    return {match[1]: float(match[2]) for match in re.finditer(rf"^{name}\{{(.*)\}} (\S+)$", text, re.M)}
+
+
+@pytest.fixture
+def server():
+    """A user's server as the hub starts it: the user's environment, a loop that uses the CPU."""
+    name = f"plasma-test-metrics-{time.time_ns()}"
+    sh(f"docker run -d --name {name} -e JUPYTERHUB_USER=first.last -e JUPYTERHUB_SERVER_NAME=lab {IMAGE} python3 -c 'while True: pass'")
+    yield name
+    sh(f"docker rm -f {name}")
+
+
+def measure(tmp_path, settings: dict) -> str:
+    (tmp_path / "settings.json").write_text(json.dumps(settings))
+    subprocess.run(["python3", SCRIPT, "--settings", str(tmp_path / "settings.json"), "--output", str(tmp_path)], check=True)
+    return (tmp_path / "plasma.prom").read_text()
+
+
+def test_a_user_server_is_measured_under_its_user_server_and_environment(tmp_path, server):
+    settings = {"environments": [{"image": IMAGE, "display_name": "Environment A"}, {"image": "plasma-test/absent:1", "display_name": "Gone"}]}
+    first = samples(measure(tmp_path, settings), "plasma_server_cpu_seconds_total")
+    labels = 'environment="Environment A",server="lab",user="first.last"'
+    assert labels in first, first
+    # A busy loop: up to a CPU second a second, fewer on a loaded machine.
+    deadline = time.monotonic() + 30
+    while samples(measure(tmp_path, settings), "plasma_server_cpu_seconds_total")[labels] < first[labels] + 1:
+        assert time.monotonic() < deadline, "the busy server's CPU seconds did not rise"
+        time.sleep(1)
+    text = (tmp_path / "plasma.prom").read_text()
+    assert samples(text, "plasma_server_memory_bytes")[labels] > 0
+    started = samples(text, "plasma_server_start_time_seconds")[labels]
+    assert time.time() - 60 < started <= time.time()
+    present = samples(text, "plasma_environment_image_present")
+    assert present == {f'environment="Environment A",image="{IMAGE}"': 1, 'environment="Gone",image="plasma-test/absent:1"': 0}
+    assert "# TYPE plasma_server_cpu_seconds_total counter" in text
+    # Every part read (no backups on this machine: none reported).
+    assert set(samples(text, "plasma_metrics_errors").values()) == {0}
+    assert "plasma_backup_" not in text
+
+
+def test_folders_and_the_certificate(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "work.bin").write_bytes(b"x" * 300_000)
+    sh(f"openssl req -x509 -newkey rsa:2048 -nodes -days 10 -subj /CN=hub.plasma.test -keyout {tmp_path}/key.pem -out {tmp_path}/cert.pem 2>/dev/null")
+    settings = {"environments": [], "folders": [{"kind": "home", "name": "first.last", "path": str(home)}], "certificate": str(tmp_path / "cert.pem")}
+    text = measure(tmp_path, settings)
+    used = samples(text, "plasma_folder_used_bytes")['kind="home",name="first.last"']
+    assert 300_000 <= used < 400_000
+    expiry = samples(text, "plasma_certificate_expiry_timestamp_seconds")[f'path="{tmp_path}/cert.pem"']
+    assert abs(expiry - (time.time() + 10 * 86400)) < 3600
+
+
+def test_what_cannot_be_read_is_counted_not_guessed(tmp_path):
+    text = measure(tmp_path, {"certificate": str(tmp_path / "missing.pem")})
+    assert samples(text, "plasma_metrics_errors")['part="certificate"'] == 1
+    assert "plasma_certificate_expiry_timestamp_seconds" not in text
