@@ -11,11 +11,13 @@ import time
 
 import pytest
 import requests
+import yaml
 
 from tests.support.hub import UserServer
 
 testinfra_hosts = ["ansible://all"]
 
+STAMP = "/var/lib/plasma-platform/backup-last-success"  # plasma-backup's: touched by each backup that succeeded
 WEBHOOK_LOG = "/run/plasma-test-webhook.jsonl"  # what the receiver got, one request body a line
 # The receiver: every POST's body, appended to WEBHOOK_LOG.
 WEBHOOK = f"""
@@ -119,9 +121,27 @@ def test_nothing_of_the_monitoring_is_reachable_from_a_user_s_server(host, alice
         host.run_expect([0], f"timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'")
 
 
+# What each alert says when it fires on the series of test_every_alert_fires_on_realistic_series.
+SUMMARIES = {
+    "PlasmaBackupTooOld": "No backup has succeeded for 26 hours on h.",
+    "PlasmaBackupFailed": "The last backup run failed on h.",
+    "PlasmaCertificateExpiresSoon": "The hub's HTTPS certificate expires in less than 14 days.",
+    "PlasmaHubDown": "The hub does not answer Prometheus.",
+    "PlasmaTargetDown": "node on node1:9100 does not answer: a host or a service is down.",
+    "PlasmaMetricsStale": "plasma-metrics on node1:9100 has not run for five minutes: the platform's own numbers are old.",
+    "PlasmaMetricsUnreadable": "plasma-metrics on node2:9100 cannot read its part usage.",
+    "PlasmaSpawnFailures": "Servers failed to start in the last 10 minutes.",
+    "PlasmaSlowSpawns": "One start in ten takes longer than 60 s.",
+    "PlasmaDiskFilling": "/home on h is more than 90 % full.",
+    "PlasmaQuotaNearlyFull": "home bob uses more than 90 % of its quota.",
+    "PlasmaImageMissing": "A (r/a:1) is not on node1:9100: its users cannot start there.",
+}
+
+
 def test_every_alert_fires_on_realistic_series(host):
     """promtool test rules against the rules the role installed, with its thresholds (the scenario keeps the
-    defaults: 26 h, 14 days, 90 %, 60 s)."""
+    defaults: 26 h, 14 days, 90 %, 60 s). Each alert as the operator reads it: its summary, with the series' labels
+    in it, and its rule's runbook line."""
     tests = {
         "rule_files": ["/etc/prometheus/plasma-alerts.yml"],
         "evaluation_interval": "1m",
@@ -163,6 +183,8 @@ def test_every_alert_fires_on_realistic_series(host):
                     # plasma-metrics last ran at minute 4, then its timer stopped
                     {"series": 'plasma_metrics_last_run_timestamp_seconds{instance="node1:9100"}', "values": "0 60 120 180 240x15"},
                     {"series": 'plasma_metrics_errors{instance="node1:9100",part="usage"}', "values": "0x15"},
+                    # node2's cannot read its part "usage" from minute 6 on
+                    {"series": 'plasma_metrics_errors{instance="node2:9100",part="usage"}', "values": "0x5 1x10"},
                 ],
                 "alert_rule_test": [
                     {"eval_time": "5m", "alertname": "PlasmaHubDown", "exp_alerts": []},
@@ -186,6 +208,12 @@ def test_every_alert_fires_on_realistic_series(host):
                     },
                     {"eval_time": "8m", "alertname": "PlasmaMetricsStale", "exp_alerts": []},
                     {"eval_time": "16m", "alertname": "PlasmaMetricsStale", "exp_alerts": [{"exp_labels": {"severity": "warning", "instance": "node1:9100"}}]},
+                    {"eval_time": "9m", "alertname": "PlasmaMetricsUnreadable", "exp_alerts": []},
+                    {
+                        "eval_time": "12m",
+                        "alertname": "PlasmaMetricsUnreadable",
+                        "exp_alerts": [{"exp_labels": {"severity": "warning", "instance": "node2:9100", "part": "usage"}}],
+                    },
                 ],
             },
             {  # a disk filling; a home at 95 % of its quota; starts taking 90 s for half an hour
@@ -224,6 +252,13 @@ def test_every_alert_fires_on_realistic_series(host):
             },
         ],
     }
+    rules = yaml.safe_load(host.file("/etc/prometheus/plasma-alerts.yml").content_string)["groups"][0]["rules"]
+    runbooks = {rule["alert"]: rule["annotations"]["runbook"] for rule in rules}
+    assert set(SUMMARIES) == set(runbooks), "a rule without its test, or a test without its rule"
+    for test in tests["tests"]:
+        for case in test["alert_rule_test"]:
+            for alert in case["exp_alerts"]:
+                alert["exp_annotations"] = {"summary": SUMMARIES[case["alertname"]], "runbook": runbooks[case["alertname"]]}
     host.run_expect([0], f"printf '%s' {shlex.quote(json.dumps(tests))} > /tmp/plasma-alerts-test.yml")
     result = host.run("cd /tmp && promtool test rules plasma-alerts-test.yml")
     assert result.rc == 0, result.stdout + result.stderr
@@ -232,11 +267,10 @@ def test_every_alert_fires_on_realistic_series(host):
 def test_a_backup_that_stopped_reaches_the_operator_s_webhook(host):
     """The last success backdated by three days (as if the timer had stopped): Prometheus reads it, the rule fires,
     Alertmanager posts it to the webhook the inventory names."""
-    stamp = host.check_output("plasma-backup last-success")  # the backup tests' last one
-    assert stamp, "no backup has succeeded on the host yet"
+    stamp = host.check_output("plasma-backup last-success")  # the backup tests' last one, if they ran
     host.run_expect([0], f"rm -f {WEBHOOK_LOG} && systemd-run --unit plasma-test-webhook python3 -c {shlex.quote(WEBHOOK)}")
     try:
-        host.run_expect([0], "touch -d '3 days ago' /var/lib/plasma-platform/backup-last-success && systemctl start plasma-metrics.service")
+        host.run_expect([0], f"mkdir -p $(dirname {STAMP}) && touch -d '3 days ago' {STAMP} && systemctl start plasma-metrics.service")
 
         def posted(status):
             def check():
@@ -254,5 +288,6 @@ def test_a_backup_that_stopped_reaches_the_operator_s_webhook(host):
         assert "No backup has succeeded for 26 hours" in firing[0]["annotations"]["summary"]
         assert "plasma-backup" in firing[0]["annotations"]["runbook"]
     finally:
-        host.run(f"touch -d @{stamp} /var/lib/plasma-platform/backup-last-success && systemctl start plasma-metrics.service")
+        restore = f"touch -d @{stamp} {STAMP}" if stamp else f"rm -f {STAMP}"
+        host.run(f"{restore} && systemctl start plasma-metrics.service")
         host.run("systemctl stop plasma-test-webhook")
