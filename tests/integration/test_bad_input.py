@@ -138,8 +138,16 @@ CASES = [
     ("firewall", {"firewall_ssh_from": ["admins.example.org"]}, "firewall_ssh_from: give addresses or networks"),
     ("firewall", {"firewall_enable": True}, "Unknown option(s) for the firewall role: firewall_enable (did you mean firewall_enabled?)"),
     ("monitoring", {"monitoring_enable": True}, "Unknown option(s) for the monitoring role: monitoring_enable (did you mean monitoring_enabled?)"),
-    ("monitoring", {"monitoring_retention": "2 weeks"}, "monitoring_scrape_interval and monitoring_retention: durations such as 30s, 15d or 1w, got 30s and 2 weeks"),
-    ("monitoring", {"monitoring_alert_webhook_url": "hooks.example.org/alerts"}, "monitoring_alert_webhook_url: an http:// or https:// URL, got hooks.example.org/alerts"),
+    (
+        "monitoring",
+        {"monitoring_retention": "2 weeks"},
+        "monitoring_scrape_interval and monitoring_retention: durations such as 30s, 15d or 1w, got 30s and 2 weeks",
+    ),
+    (
+        "monitoring",
+        {"monitoring_alert_webhook_url": "hooks.example.org/alerts"},
+        "monitoring_alert_webhook_url: an http:// or https:// URL, got hooks.example.org/alerts",
+    ),
     ("monitoring", {"monitoring_alert_email_to": "ops@example.org"}, "monitoring_alert_email_to needs monitoring_alert_smarthost"),
     ("monitoring", {"monitoring_usage_max_percent": 120}, "monitoring_usage_max_percent: 1 to 100"),
     ("backup", {}, "Backups need backup_repository (a path, or a restic backend such as sftp:user@host:/path) and backup_password"),
