@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -18,7 +19,10 @@ from tests.support.hub import UserServer
 testinfra_hosts = ["ansible://all"]
 
 STAMP = "/var/lib/plasma-platform/backup-last-success"  # plasma-backup's: touched by each backup that succeeded
-WEBHOOK_LOG = "/run/plasma-test-webhook.jsonl"  # what the receiver got, one request body a line
+WEBHOOK_LOG = "/run/plasma-test-webhook.jsonl"
+DASHBOARD = (
+    Path(__file__).resolve().parents[3] / "roles" / "monitoring" / "files" / "dashboards" / "plasma-platform.json"
+)  # what the receiver got, one request body a line
 # The receiver: every POST's body, appended to WEBHOOK_LOG.
 WEBHOOK = f"""
 import http.server
@@ -97,6 +101,17 @@ def test_a_cpu_bound_cell_shows_in_the_user_s_cpu_series(host, alice):
     memory = query(host, 'plasma_server_memory_bytes{user="alice"}')
     assert memory and float(memory[0]["value"][1]) > 10 * 2**20  # a JupyterLab server holds tens of MiB
     assert query(host, 'plasma_environment_image_present{environment="Environment A"} == 1')
+
+
+def test_every_panel_of_the_dashboard_shows_series(host, alice):
+    """The Grafana dashboard the role ships for operators who run Grafana: each panel's query, as Grafana sends it
+    (its $__rate_interval as 5m), returns series from this host's Prometheus, alice's server running."""
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    queries = {panel["title"]: target["expr"].replace("$__rate_interval", "5m") for panel in panels for target in panel["targets"]}
+    deadline = time.monotonic() + 90  # the rates need two scrapes of alice's server
+    while empty := [title for title, promql in queries.items() if not query(host, promql)]:
+        assert time.monotonic() < deadline, f"panels without series: {empty}"
+        time.sleep(5)
 
 
 def test_nothing_of_the_monitoring_is_reachable_from_a_user_s_server(host, alice):
