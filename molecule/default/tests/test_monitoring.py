@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.hub import UserServer
+from tests.support.scenario import OUTPUT
 
 testinfra_hosts = ["ansible://all"]
 
@@ -112,6 +116,38 @@ def test_every_panel_of_the_dashboard_shows_series(host, alice):
     while empty := [title for title, promql in queries.items() if not query(host, promql)]:
         assert time.monotonic() < deadline, f"panels without series: {empty}"
         time.sleep(5)
+
+
+@pytest.mark.release_independent
+def test_an_admin_sees_each_running_server_s_numbers_on_the_usage_page(host, hub, alice, browser):
+    """alice, an admin, opens the usage page from the hub in Chromium: her server is listed with its environment,
+    and its memory as `docker stats` reports it (within a quarter: a server's memory moves between the two reads)."""
+    wait = WebDriverWait(browser, 120)
+    browser.get(f"{hub.base_url}/hub/login")
+    browser.find_element(By.ID, "username_input").send_keys("alice")
+    browser.find_element(By.ID, "password_input").send_keys("alice-pass")
+    browser.find_element(By.ID, "login_submit").click()
+    wait.until(expected_conditions.url_contains("/hub/"))
+    browser.get(f"{hub.base_url}/services/usage/?sort=memory")
+    row = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "tr[data-user='alice'][data-server='']")))
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(OUTPUT / "usage-page.png"))
+    cells = row.find_elements(By.TAG_NAME, "td")
+    assert cells[2].text == "Environment A"
+    shown = int(cells[4].get_attribute("data-value"))
+    used = host.check_output("docker stats --no-stream --format '{{.MemUsage}}' jupyter-alice").split(" / ")[0]
+    number, unit = float(used.rstrip("KMGiB")), used.lstrip("0123456789.")
+    stats = number * {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "B": 1}[unit]
+    assert 0.75 * stats <= shown <= 1.25 * stats, (shown, used)
+    assert "of 1.0 GiB" in cells[4].text  # Environment A's memory limit
+    assert "CPU cores" in browser.find_element(By.ID, "totals").text
+
+
+def test_the_usage_page_is_the_admins_alone(hub):
+    session, _ = hub.login("bob", "bob-pass")
+    refused = session.get(f"{hub.base_url}/services/usage/", timeout=30)
+    assert refused.status_code == 403, refused.status_code
+    assert "data-user" not in refused.text
 
 
 def test_nothing_of_the_monitoring_is_reachable_from_a_user_s_server(host, alice):
