@@ -99,17 +99,38 @@ def ago(when: datetime | None) -> str:
     return "just now"
 
 
-async def get_json(url: str, headers: dict | None = None) -> dict | list:
-    response = await AsyncHTTPClient().fetch(HTTPRequest(url, headers=headers or {}, request_timeout=20))
+async def get_json(url: str, headers: dict | None = None):
+    """GET url's JSON; to the hub's API over its internal TLS (a fleet) with the certificates the hub gives its services."""
+    tls = {}
+    if url.startswith("https:") and os.environ.get("JUPYTERHUB_SSL_CERTFILE"):
+        tls = {
+            "client_cert": os.environ["JUPYTERHUB_SSL_CERTFILE"],
+            "client_key": os.environ["JUPYTERHUB_SSL_KEYFILE"],
+            "ca_certs": os.environ["JUPYTERHUB_SSL_CLIENT_CA"],
+        }
+    response = await AsyncHTTPClient().fetch(HTTPRequest(url, headers=headers or {}, request_timeout=20, **tls))
     return json.loads(response.body)
+
+
+async def active_users() -> list[dict]:
+    """Every user with a server running or starting, page after page (the hub's API gives 200 at most at once)."""
+    api = os.environ["JUPYTERHUB_API_URL"].rstrip("/")
+    headers = {"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}", "Accept": "application/jupyterhub-pagination+json"}
+    users, offset = [], 0
+    while True:
+        page = await get_json(f"{api}/users?{urlencode({'state': 'active', 'offset': offset, 'limit': 200})}", headers)
+        users += page["items"]
+        following = (page.get("_pagination") or {}).get("next")
+        if not following:
+            return users
+        offset = following["offset"]
 
 
 class UsagePage(HubOAuthenticated, web.RequestHandler):
     @web.authenticated
     async def get(self) -> None:
         config = self.settings["usage"]
-        api = os.environ["JUPYTERHUB_API_URL"].rstrip("/")
-        users = await get_json(f"{api}/users?state=active", {"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"})
+        users = await active_users()
         samples, missing = {}, ""
         try:
             answers = await asyncio.gather(
