@@ -11,6 +11,7 @@ import uuid
 import requests
 import websocket  # websocket-client, which selenium brings
 from requests.adapters import HTTPAdapter
+from selenium.webdriver.common.by import By
 
 
 def container_address(name: str) -> str:
@@ -77,6 +78,13 @@ class Hub:
             timeout=30,
         )
         return session, answer
+
+    def browser_login(self, browser, username: str, password: str) -> None:
+        """Log in through the hub's login form in a browser (selenium), as a person types it."""
+        browser.get(f"{self.base_url}/hub/login")
+        browser.find_element(By.ID, "username_input").send_keys(username)
+        browser.find_element(By.ID, "password_input").send_keys(password)
+        browser.find_element(By.ID, "login_submit").click()
 
     def token(self, username: str, password: str) -> str:
         """Log in, then ask the REST API for a token, as a user does on the hub's token page."""

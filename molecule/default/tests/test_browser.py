@@ -18,14 +18,10 @@ pytestmark = pytest.mark.release_independent
 
 def test_log_in_choose_an_environment_and_see_its_files(browser):
     hub = scenario_hub()
-    base = hub.base_url
     hub.wait_until_up()
     wait = WebDriverWait(browser, 180)
     try:
-        browser.get(f"{base}/hub/login")
-        browser.find_element(By.ID, "username_input").send_keys("alice")
-        browser.find_element(By.ID, "password_input").send_keys("alice-pass")
-        browser.find_element(By.ID, "login_submit").click()
+        hub.browser_login(browser, "alice", "alice-pass")
 
         # The spawn form offers the environments by their display names, in the inventory's order.
         select = Select(wait.until(expected_conditions.presence_of_element_located((By.NAME, "image"))))

@@ -123,10 +123,7 @@ def test_an_admin_sees_each_running_server_s_numbers_on_the_usage_page(host, hub
     """alice, an admin, opens the usage page from the hub in Chromium: her server is listed with its environment,
     and its memory as `docker stats` reports it (within a quarter: a server's memory moves between the two reads)."""
     wait = WebDriverWait(browser, 120)
-    browser.get(f"{hub.base_url}/hub/login")
-    browser.find_element(By.ID, "username_input").send_keys("alice")
-    browser.find_element(By.ID, "password_input").send_keys("alice-pass")
-    browser.find_element(By.ID, "login_submit").click()
+    hub.browser_login(browser, "alice", "alice-pass")
     wait.until(expected_conditions.url_contains("/hub/"))
     browser.get(f"{hub.base_url}/services/usage/?sort=memory")
     row = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "tr[data-user='alice'][data-server='']")))

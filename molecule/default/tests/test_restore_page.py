@@ -51,10 +51,7 @@ def sha256(host, path: str) -> str:
 @pytest.mark.release_independent
 def test_a_user_restores_yesterday_s_notebook_in_the_browser(host, hub, browser, yesterday):
     wait = WebDriverWait(browser, 120)
-    browser.get(f"{hub.base_url}/hub/login")
-    browser.find_element(By.ID, "username_input").send_keys("alice")
-    browser.find_element(By.ID, "password_input").send_keys("alice-pass")
-    browser.find_element(By.ID, "login_submit").click()
+    hub.browser_login(browser, "alice", "alice-pass")
     wait.until(expected_conditions.url_contains("/hub/"))
 
     # The hub's navigation links the page (its Services menu).

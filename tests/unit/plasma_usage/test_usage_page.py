@@ -4,26 +4,14 @@ warning instead of numbers when Prometheus does not answer."""
 
 import re
 
-from plasma_usage.rows import COLUMNS, NUMBERS, ordered, rows, totals
-from plasma_usage.service import PAGE, ago, cores, size, used
+from plasma_usage.rows import COLUMNS, rows
+from plasma_usage.service import cores, size
+from plasma_usage.service import render as page
 from test_usage_rows import SAMPLES, USERS
 
 
 def render(found, sort="user", missing="", host=None) -> str:
-    return PAGE.generate(
-        hub="/hub/",
-        found=ordered(found, sort),
-        totals=totals(found, host or {}),
-        columns=COLUMNS,
-        numbers=NUMBERS,
-        sort=sort,
-        missing=missing,
-        size=size,
-        cores=cores,
-        used=used,
-        ago=ago,
-        query=lambda **args: "&".join(f"{key}={value}" for key, value in args.items()),
-    ).decode()
+    return page("/hub/", found, host or {}, sort, missing).decode()
 
 
 def test_each_server_is_a_row_in_the_chosen_order_with_readable_numbers():

@@ -141,25 +141,27 @@ class UsagePage(HubOAuthenticated, web.RequestHandler):
             log.warning("Prometheus did not answer: %s", error)
             missing = str(error)
             samples = {name: [] for name in {**QUERIES, **HOST_QUERIES}}
-        found = rows(users, config.environments, samples)
-        sort = self.get_argument("sort", "user")
         hub = url_path_join(os.environ.get("JUPYTERHUB_BASE_URL", "/"), "hub/")
-        self.finish(
-            PAGE.generate(
-                hub=hub,
-                found=ordered(found, sort),
-                totals=totals(found, samples),
-                columns=COLUMNS,
-                numbers=NUMBERS,
-                sort=sort,
-                missing=missing,
-                size=size,
-                cores=cores,
-                used=used,
-                ago=ago,
-                query=lambda **args: urlencode(args),
-            )
-        )
+        self.finish(render(hub, rows(users, config.environments, samples), samples, self.get_argument("sort", "user"), missing))
+
+
+def render(hub: str, found: list, samples: dict[str, list[dict]], sort: str, missing: str) -> bytes:
+    """The page: the servers in found, sorted on the column sort, the totals from samples (the host's queries), and
+    what Prometheus said when it did not answer (missing)."""
+    return PAGE.generate(
+        hub=hub,
+        found=ordered(found, sort),
+        totals=totals(found, samples),
+        columns=COLUMNS,
+        numbers=NUMBERS,
+        sort=sort,
+        missing=missing,
+        size=size,
+        cores=cores,
+        used=used,
+        ago=ago,
+        query=lambda **args: urlencode(args),
+    )
 
 
 def application(config: argparse.Namespace) -> web.Application:
