@@ -12,6 +12,7 @@ import requests
 import websocket  # websocket-client, which selenium brings
 from requests.adapters import HTTPAdapter
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 def container_address(name: str) -> str:
@@ -85,6 +86,7 @@ class Hub:
         browser.find_element(By.ID, "username_input").send_keys(username)
         browser.find_element(By.ID, "password_input").send_keys(password)
         browser.find_element(By.ID, "login_submit").click()
+        WebDriverWait(browser, 60).until(lambda page: "/hub/login" not in page.current_url)  # the form's answer arrived
 
     def token(self, username: str, password: str) -> str:
         """Log in, then ask the REST API for a token, as a user does on the hub's token page."""

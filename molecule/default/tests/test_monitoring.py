@@ -124,7 +124,6 @@ def test_an_admin_sees_each_running_server_s_numbers_on_the_usage_page(host, hub
     and its memory as `docker stats` reports it (within a quarter: a server's memory moves between the two reads)."""
     wait = WebDriverWait(browser, 120)
     hub.browser_login(browser, "alice", "alice-pass")
-    wait.until(expected_conditions.url_contains("/hub/"))
     browser.get(f"{hub.base_url}/services/usage/?sort=memory")
     row = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "tr[data-user='alice'][data-server='']")))
     OUTPUT.mkdir(parents=True, exist_ok=True)
