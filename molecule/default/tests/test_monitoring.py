@@ -123,6 +123,12 @@ def test_an_admin_sees_each_running_server_s_numbers_on_the_usage_page(host, hub
     """alice, an admin, opens the usage page from the hub in Chromium: her server is listed with its environment,
     and its memory as `docker stats` reports it (within a quarter: a server's memory moves between the two reads)."""
     wait = WebDriverWait(browser, 120)
+
+    def measured():  # plasma-metrics' next run, read by Prometheus (every minute and 15 s at most, on their own)
+        host.run_expect([0], "systemctl start plasma-metrics.service")
+        return query(host, 'plasma_server_memory_bytes{user="alice"}')
+
+    wait_for("alice's server in Prometheus", measured)
     hub.browser_login(browser, "alice", "alice-pass")
     browser.get(f"{hub.base_url}/services/usage/?sort=memory")
     row = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "tr[data-user='alice'][data-server='']")))

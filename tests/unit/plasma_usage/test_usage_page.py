@@ -23,7 +23,7 @@ def test_each_server_is_a_row_in_the_chosen_order_with_readable_numbers():
     for key, _heading in COLUMNS:
         assert f'href="?sort={key}"' in page
     assert re.search(r'aria-sort="descending">\s*<a href="\?sort=memory">', page)
-    assert "3 servers of 2 users use 1.75 CPU cores and 450.0 MiB of memory" in " ".join(page.split())
+    assert "Servers running: 3, of 2 users; they use 1.75 CPU cores and 450.0 MiB of memory." in " ".join(page.split())
 
 
 def test_without_prometheus_the_servers_are_still_listed_and_the_page_says_why():

@@ -49,8 +49,8 @@ PAGE = Template("""<!doctype html>
 </head><body><main class="container">
 <nav><a href="{{ hub }}home">Hub home</a> · <a href="{{ hub }}admin">Admin</a></nav>
 <h1>Usage</h1>
-<p id="totals">{{ totals['servers'] }} servers of {{ totals['users'] }} users use {{ cores(totals['cpu']) }} CPU cores and
-{{ size(totals['memory']) }} of memory.
+<p id="totals">Servers running: {{ totals['servers'] }}, of {{ totals['users'] }} users; they use {{ cores(totals['cpu']) }} CPU
+cores and {{ size(totals['memory']) }} of memory.
 The host: {{ cores(totals['host_cpu']) }} of {{ cores(totals['host_cores']) }} cores busy,
 {{ size(used(totals['host_memory'], totals['host_memory_available'])) }} of {{ size(totals['host_memory']) }} of memory in use.</p>
 {% if missing %}<p class="alert alert-warning">Prometheus did not answer ({{ missing }}): the numbers are missing.</p>{% end %}
