@@ -61,8 +61,10 @@ The host: {{ cores(totals['host_cpu']) }} of {{ cores(totals['host_cores']) }} c
 {% for row in found %}<tr data-user="{{ row.user }}" data-server="{{ row.server }}">
 <td>{{ row.user }}</td><td>{{ row.server or '(default)' }}</td><td>{{ row.environment }}</td>
 <td class="number" data-value="{{ '' if row.cpu is None else '%.4f' % row.cpu }}">{{ cores(row.cpu) }}</td>
-<td class="number" data-value="{{ '' if row.memory is None else int(row.memory) }}">{{ size(row.memory) }}{% if row.memory_limit %} of {{ size(row.memory_limit) }}{% end %}</td>
-<td class="number" data-value="{{ '' if row.home is None else int(row.home) }}">{{ size(row.home) }}{% if row.home_limit %} of {{ size(row.home_limit) }}{% end %}</td>
+<td class="number" data-value="{{ '' if row.memory is None else int(row.memory) }}">
+{{ size(row.memory) }}{% if row.memory_limit %} of {{ size(row.memory_limit) }}{% end %}</td>
+<td class="number" data-value="{{ '' if row.home is None else int(row.home) }}">
+{{ size(row.home) }}{% if row.home_limit %} of {{ size(row.home_limit) }}{% end %}</td>
 <td>{{ ago(row.activity) }}</td><td>{{ ago(row.started) }}</td>
 </tr>{% end %}
 </tbody></table>
