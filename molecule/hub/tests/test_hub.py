@@ -1,18 +1,8 @@
 """A JupyterHub host as its users and operators meet it: logins, admin rights, restarts."""
 
-import pytest
-
-from tests.support.hub import Hub
-from tests.support.scenario import run_playbook, scenario_hub
+from tests.support.scenario import run_playbook
 
 testinfra_hosts = ["ansible://all"]
-
-
-@pytest.fixture(scope="module")
-def hub() -> Hub:
-    hub = scenario_hub()
-    hub.wait_until_up()
-    return hub
 
 
 def test_services_run_and_start_at_boot(host):

@@ -5,11 +5,10 @@ and a second run changes nothing. Runs last in the scenario: the host ends on Ju
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.support.hub import Hub
-from tests.support.scenario import changed_count, run_playbook, scenario_hub
+from tests.support.scenario import changed_count, run_playbook
 
 testinfra_hosts = ["ansible://all"]
 
@@ -17,13 +16,6 @@ ROOT = Path(__file__).resolve().parents[3]
 # The role's default packages; the scenario's inventory pins the JupyterHub before them.
 DEFAULTS = yaml.safe_load((ROOT / "roles" / "hub" / "defaults" / "main.yml").read_text())["hub_python_packages"]
 NEW = next(package.split("==")[1] for package in DEFAULTS if package.startswith("jupyterhub=="))
-
-
-@pytest.fixture(scope="module")
-def hub() -> Hub:
-    hub = scenario_hub()
-    hub.wait_until_up()
-    return hub
 
 
 def pinned(jupyterhub: str, **others: str) -> list[str]:

@@ -13,22 +13,7 @@ from tests.support.hub import Hub, UserServer, container_address
 
 testinfra_hosts = ["ansible://all"]
 
-NAME = "hub.plasma.test"
-
-
-@pytest.fixture(scope="module")
-def pebble_root(host, tmp_path_factory) -> str:
-    """The directory's issuing root, from pebble's management interface: what browsers trust for Let's Encrypt."""
-    path = tmp_path_factory.mktemp("pebble") / "root.pem"
-    path.write_text(host.check_output("curl -sSf https://acme.plasma.test:15000/roots/0") + "\n")
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def hub(pebble_root) -> Hub:
-    hub = Hub(f"https://{container_address(scenario.scenario_host())}", server_name=NAME, ca_file=pebble_root)
-    hub.wait_until_up()
-    return hub
+NAME = "hub.plasma.test"  # the scenario's hub_acme_domains
 
 
 def served(host, field: str = "-serial") -> str:
@@ -157,3 +142,25 @@ def test_switching_to_an_operators_certificate_and_back_is_a_rerun(host, hub):
 
 def test_the_certificate_hook_passes_shellcheck(host):
     scenario.assert_shellcheck_passes(host, "/etc/letsencrypt/renewal-hooks/deploy/plasma-hub-reload-nginx")
+
+
+def test_https_switched_off_then_on_again_moves_the_proxy_and_restarts_the_hub_once_each_way(host, hub):
+    try:
+        code, output = converge_hub({"hub_acme_domains": [], "hub_allow_plain_http": True})
+        assert code == 0, output
+        # HTTPS off: nginx stopped, the proxy serves port 80 itself.
+        assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/hub/api/") == "200"
+        assert not host.service("nginx").is_running and not host.service("nginx").is_enabled
+    finally:
+        since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
+        host.run_expect([0], "sleep 1")
+        code, output = converge_hub()
+    assert code == 0, output
+    # On again: the proxy moved to loopback behind nginx, and the hub restarted once with it (not a second time).
+    starts = host.check_output(f"journalctl -u jupyterhub --since '{since}' -o cat | grep -c '^Started' || true")
+    assert starts == "1", host.check_output(f"journalctl -u jupyterhub --since '{since}' -o cat")
+    ports = host.check_output("ss -Hltnp")
+    assert "127.0.0.1:8000 " in ports and '"node"' in ports
+    assert '"node"' not in "\n".join(line for line in ports.splitlines() if ":443 " in line or ":80 " in line)
+    assert "Pebble" in served(host, "-issuer")
+    assert hub.session().get(f"{hub.base_url}/hub/login", timeout=30).status_code == 200
