@@ -5,6 +5,7 @@ and a second run changes nothing. Runs last in the scenario: the host ends on Ju
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.hub import Hub
