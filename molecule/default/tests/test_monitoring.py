@@ -105,6 +105,9 @@ def test_a_cpu_bound_cell_shows_in_the_user_s_cpu_series(host, alice):
     memory = query(host, 'plasma_server_memory_bytes{user="alice"}')
     assert memory and float(memory[0]["value"][1]) > 10 * 2**20  # a JupyterLab server holds tens of MiB
     assert query(host, 'plasma_environment_image_present{environment="Environment A"} == 1')
+    # Servers are measured here, not through their network interfaces: no series for their veth pairs.
+    interfaces = host.check_output("curl -sf 127.0.0.1:9100/metrics | grep -o 'device=\"[^\"]*' | sort -u")
+    assert "eth0" in interfaces and "veth" not in interfaces, interfaces
 
 
 def test_every_panel_of_the_dashboard_shows_series(host, alice):
