@@ -17,28 +17,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.support.alerts import WEBHOOK_LOG, WEBHOOK_UNIT, posted_alerts, webhook_program
 from tests.support.hub import UserServer
 from tests.support.scenario import OUTPUT
 
 testinfra_hosts = ["ansible://all"]
 
 STAMP = "/var/lib/plasma-platform/backup-last-success"  # plasma-backup's: touched by each backup that succeeded
-WEBHOOK_LOG = "/run/plasma-test-webhook.jsonl"
-DASHBOARD = (
-    Path(__file__).resolve().parents[3] / "roles" / "monitoring" / "files" / "dashboards" / "plasma-platform.json"
-)  # what the receiver got, one request body a line
-# The receiver: every POST's body, appended to WEBHOOK_LOG.
-WEBHOOK = f"""
-import http.server
-class Receiver(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open({WEBHOOK_LOG!r}, "ab") as log:
-            log.write(body.replace(b"\\n", b" ") + b"\\n")
-        self.send_response(200)
-        self.end_headers()
-http.server.HTTPServer(("127.0.0.1", 9999), Receiver).serve_forever()
-"""
+DASHBOARD = Path(__file__).resolve().parents[3] / "roles" / "monitoring" / "files" / "dashboards" / "plasma-platform.json"
 
 
 def query(host, promql: str) -> list[dict]:
@@ -324,26 +310,18 @@ def test_a_backup_that_stopped_reaches_the_operator_s_webhook(host):
     """The last success backdated by three days (as if the timer had stopped): Prometheus reads it, the rule fires,
     Alertmanager posts it to the webhook the inventory names."""
     stamp = host.check_output("plasma-backup last-success")  # the backup tests' last one, if they ran
-    host.run_expect([0], f"rm -f {WEBHOOK_LOG} && systemd-run --unit plasma-test-webhook python3 -c {shlex.quote(WEBHOOK)}")
+    host.run_expect([0], f"rm -f {WEBHOOK_LOG} && systemd-run --unit {WEBHOOK_UNIT} python3 -c {shlex.quote(webhook_program(9999))}")
     try:
         host.run_expect([0], f"mkdir -p $(dirname {STAMP}) && touch -d '3 days ago' {STAMP} && systemctl start plasma-metrics.service")
 
-        def posted(status):
-            def check():
-                log = host.file(WEBHOOK_LOG)
-                if not log.exists:
-                    return None
-                bodies = [json.loads(line) for line in log.content_string.splitlines() if line.strip()]
-                return [
-                    alert for body in bodies for alert in body["alerts"] if alert["labels"]["alertname"] == "PlasmaBackupTooOld" and alert["status"] == status
-                ]
+        def posted():
+            log = host.file(WEBHOOK_LOG)
+            return posted_alerts(log.content_string, "PlasmaBackupTooOld") if log.exists else None
 
-            return check
-
-        firing = wait_for("the backup alert at the webhook", posted("firing"), timeout=240)
+        firing = wait_for("the backup alert at the webhook", posted, timeout=240)
         assert "No backup has succeeded for 26 hours" in firing[0]["annotations"]["summary"]
         assert "plasma-backup" in firing[0]["annotations"]["runbook"]
     finally:
         restore = f"touch -d @{stamp} {STAMP}" if stamp else f"rm -f {STAMP}"
         host.run(f"{restore} && systemctl start plasma-metrics.service")
-        host.run("systemctl stop plasma-test-webhook")
+        host.run(f"systemctl stop {WEBHOOK_UNIT}")

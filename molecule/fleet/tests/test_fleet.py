@@ -9,7 +9,9 @@ real fleet uses (this kernel cannot mount NFS); what NFS itself does (locking, a
 from __future__ import annotations
 
 import base64
+import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -20,6 +22,7 @@ import pytest
 import yaml
 
 from tests.support import scenario
+from tests.support.alerts import WEBHOOK_LOG, WEBHOOK_UNIT, posted_alerts, webhook_program
 from tests.support.hub import Hub, RestorePage, UserServer, container_address
 
 SUITE = os.environ.get("PLASMA_SUITE", "bookworm")
@@ -91,6 +94,35 @@ def test_servers_run_on_several_hosts_as_their_users_with_their_folders(servers)
         assert seen == [uid, gid, f"/home/{name}/{FOLDER}", "True", "1"], (name, placed[name], seen)
 
 
+def prometheus(promql: str) -> list[dict]:
+    """An instant query to the hub host's Prometheus (on its loopback)."""
+    answer = on(HUB_HOST, f"curl -sf http://127.0.0.1:9090/api/v1/query --data-urlencode {shlex.quote('query=' + promql)}")
+    return json.loads(answer)["data"]["result"]
+
+
+def test_the_hub_host_s_prometheus_reads_every_host_with_its_servers_and_images(servers):
+    """monitoring_enabled on a fleet: the hub host's Prometheus reads each node's node exporter (on the node's fleet
+    address) and plasma-metrics there: every user's server under the host it runs on, every environment's image on
+    every host."""
+    hosts = sorted([HUB_HOST, *NODE_HOSTS])
+    expected_servers = {user: f"{node}-{SUITE}" for user, node in server_nodes().items()}
+    seen: dict = {}
+    deadline = time.monotonic() + 150  # plasma-metrics runs every minute
+    while True:
+        seen = {
+            "up": {result["metric"]["host"]: result["value"][1] for result in prometheus('up{job="node"}')},
+            "servers": {result["metric"]["user"]: result["metric"]["host"] for result in prometheus("plasma_server_cpu_seconds_total")},
+        }
+        if seen == {"up": dict.fromkeys(hosts, "1"), "servers": expected_servers}:
+            break
+        assert time.monotonic() < deadline, f"Prometheus saw {seen}; expected every host up and the servers at {expected_servers}"
+        time.sleep(5)
+    assert {result["metric"]["environment"] for result in prometheus("plasma_server_cpu_seconds_total")} == {ENVIRONMENT}
+    images = prometheus("plasma_environment_image_present")
+    assert sorted({result["metric"]["host"] for result in images}) == hosts
+    assert len(images) == 3 * len(hosts) and {result["value"][1] for result in images} == {"1"}, images
+
+
 def test_the_same_accounts_on_every_host():
     accounts = {host: on(host, "getent passwd alice bob carol dave erin first.last; getent group jupyterhub-users") for host in [HUB_HOST, *NODE_HOSTS]}
     assert len(set(accounts.values())) == 1, accounts
@@ -126,8 +158,9 @@ def hub_address() -> str:
 
 
 def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
-    """As the attacker on a node: the server of another user on the same node, and a service of the hub host's own
-    (as its NFS server would be, on 2049), are out of reach; the hub's API is not."""
+    """As the attacker on a node: the server of another user on the same node, a service of the hub host's own (as its
+    NFS server would be, on 2049) and a node's node exporter (which the hub host's Prometheus reads) are out of reach;
+    the hub's API is not."""
     placed = server_nodes()
     by_node: dict[str, list[str]] = {}
     for name, node in sorted(placed.items()):
@@ -144,9 +177,10 @@ def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
     on(HUB_HOST, "systemd-run --unit plasma-test-listener python3 -m http.server 2049 --bind 0.0.0.0")
     try:
         on(HUB_HOST, "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:2049/ && exit 0; sleep 0.5; done; exit 1")
-        targets = [(neighbour_address, 8888), (hub_address(), 2049), (hub_address(), 8081)]
+        exporter = (container_address(NODE_HOSTS[0]), 9100)
+        targets = [(neighbour_address, 8888), (hub_address(), 2049), exporter, (hub_address(), 8081)]
         printed = servers[attacker].run_python(REACH.format(targets=targets), timeout=60).split()
-        assert printed == ["TimeoutError", "TimeoutError", "open"], (attacker, neighbour, node, printed)
+        assert printed == ["TimeoutError", "TimeoutError", "TimeoutError", "open"], (attacker, neighbour, node, printed)
     finally:
         on(HUB_HOST, "systemctl stop plasma-test-listener || true")
 
@@ -224,6 +258,11 @@ def test_the_firewall_lets_in_what_the_ports_table_names_and_nothing_else(hub, s
             assert reach_from_outside(container_address(host), 9999) == "TimeoutError", host
         assert on(NODE_HOSTS[0], f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' http://{hub_address()}:9999/ || true") == "000"
         assert reach_from_outside(container_address(HUB_HOST), 80) == "open"
+        # A node's node exporter: the hub host's Prometheus alone reads it (test_prometheus_...), nobody else.
+        exporter = f"http://{container_address(NODE_HOSTS[0])}:9100/metrics"
+        assert reach_from_outside(container_address(NODE_HOSTS[0]), 9100) == "TimeoutError"
+        assert on(NODE_HOSTS[1], f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' {exporter} || true") == "000"
+        assert on(HUB_HOST, f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' {exporter}") == "200"
 
         hub_name = on(HUB_HOST, "hostname").strip()
         name, node = next((name, node) for name, node in sorted(server_nodes().items()) if node != hub_name)
@@ -363,11 +402,14 @@ def test_servers_keep_answering_while_the_hub_restarts(hub, servers):
 
 
 def test_a_lost_node_takes_its_servers_the_hub_says_so_and_they_start_elsewhere(hub, servers):
+    """... and the operator is told: the node-down alert reaches their webhook (a receiver this test runs on the hub
+    host, where the scenario's inventory points Alertmanager)."""
     placed = server_nodes()
     lost = next(node for node in placed.values() if node != "plasma-fleet-hub")
     lost_host = next(host for host in NODE_HOSTS if host.startswith(lost))
     gone = sorted(name for name, node in placed.items() if node == lost)
     kept = sorted(name for name in servers if name not in gone)
+    on(HUB_HOST, f"rm -f {WEBHOOK_LOG} && systemd-run --unit {WEBHOOK_UNIT} python3 -c {shlex.quote(webhook_program(9998))}")
     subprocess.run(["docker", "stop", lost_host], check=True, capture_output=True)
     try:
         for name in kept:
@@ -383,7 +425,18 @@ def test_a_lost_node_takes_its_servers_the_hub_says_so_and_they_start_elsewhere(
         assert all(now[name] != lost for name in gone), now
         for name in kept:
             assert servers[name].contents().status_code == 200, name
+
+        def node_down_posted() -> list[dict]:
+            posted = posted_alerts(on(HUB_HOST, f"cat {WEBHOOK_LOG} 2>/dev/null || true"), "PlasmaTargetDown")
+            return [alert for alert in posted if alert["labels"].get("host") == lost_host]
+
+        deadline = time.monotonic() + 180
+        while not node_down_posted():
+            assert time.monotonic() < deadline, f"no alert for the lost node {lost} reached the webhook"
+            time.sleep(5)
+        assert node_down_posted()[0]["labels"]["job"] == "node"
     finally:
+        on(HUB_HOST, f"systemctl stop {WEBHOOK_UNIT} || true")
         subprocess.run(["docker", "start", lost_host], check=True, capture_output=True)
         deadline = time.monotonic() + 180
         while f"{lost} Ready" not in on(HUB_HOST, "docker node ls --format '{{.Hostname}} {{.Status}}'"):
