@@ -56,7 +56,7 @@ def test_prometheus_reads_every_target(host):
     def all_up():
         targets = json.loads(host.check_output("curl -sf http://127.0.0.1:9090/api/v1/targets"))["data"]["activeTargets"]
         jobs = {target["labels"]["job"]: target["health"] for target in targets}
-        return jobs if set(jobs) == {"prometheus", "alertmanager", "node", "jupyterhub"} and set(jobs.values()) == {"up"} else None
+        return jobs if set(jobs) == {"prometheus", "alertmanager", "node", "docker", "jupyterhub"} and set(jobs.values()) == {"up"} else None
 
     wait_for("every target up", all_up)
     # The platform's own numbers arrive through node exporter, none of their parts unreadable.
@@ -149,7 +149,7 @@ def test_nothing_of_the_monitoring_is_reachable_from_a_user_s_server(host, alice
     code = (
         "import socket\n"
         f"for address in {addresses!r}:\n"
-        "    for port in (9090, 9093, 9100):\n"
+        "    for port in (9090, 9093, 9100, 9323):\n"
         "        try:\n"
         "            socket.create_connection((address, port), timeout=3).close()\n"
         "            print(address, port, 'open')\n"
@@ -157,9 +157,9 @@ def test_nothing_of_the_monitoring_is_reachable_from_a_user_s_server(host, alice
         "            print(address, port, type(error).__name__)\n"
     )
     reached = alice.run_python(code, timeout=120).splitlines()
-    assert len(reached) == 6 and not [line for line in reached if line.endswith(" open")], reached
+    assert len(reached) == 8 and not [line for line in reached if line.endswith(" open")], reached
     # The host itself reaches them.
-    for port in (9090, 9093, 9100):
+    for port in (9090, 9093, 9100, 9323):
         host.run_expect([0], f"timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'")
 
 

@@ -101,19 +101,19 @@ def prometheus(promql: str) -> list[dict]:
 
 
 def test_the_hub_host_s_prometheus_reads_every_host_with_its_servers_and_images(servers):
-    """monitoring_enabled on a fleet: the hub host's Prometheus reads each node's node exporter (on the node's fleet
-    address) and plasma-metrics there: every user's server under the host it runs on, every environment's image on
-    every host."""
+    """monitoring_enabled on a fleet: the hub host's Prometheus reads each node's node exporter and Docker engine (on
+    the node's fleet address) and plasma-metrics there: every user's server under the host it runs on, every
+    environment's image on every host."""
     hosts = sorted([HUB_HOST, *NODE_HOSTS])
     expected_servers = {user: f"{node}-{SUITE}" for user, node in server_nodes().items()}
     seen: dict = {}
     deadline = time.monotonic() + 150  # plasma-metrics runs every minute
     while True:
         seen = {
-            "up": {result["metric"]["host"]: result["value"][1] for result in prometheus('up{job="node"}')},
+            "up": {(result["metric"]["job"], result["metric"]["host"]): result["value"][1] for result in prometheus('up{job=~"node|docker"}')},
             "servers": {result["metric"]["user"]: result["metric"]["host"] for result in prometheus("plasma_server_cpu_seconds_total")},
         }
-        if seen == {"up": dict.fromkeys(hosts, "1"), "servers": expected_servers}:
+        if seen == {"up": {(job, host): "1" for job in ("node", "docker") for host in hosts}, "servers": expected_servers}:
             break
         assert time.monotonic() < deadline, f"Prometheus saw {seen}; expected every host up and the servers at {expected_servers}"
         time.sleep(5)
@@ -159,8 +159,8 @@ def hub_address() -> str:
 
 def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
     """As the attacker on a node: the server of another user on the same node, a service of the hub host's own (as its
-    NFS server would be, on 2049) and a node's node exporter (which the hub host's Prometheus reads) are out of reach;
-    the hub's API is not."""
+    NFS server would be, on 2049) and a node's metrics (node exporter's and Docker's, which the hub host's Prometheus
+    reads) are out of reach; the hub's API is not."""
     placed = server_nodes()
     by_node: dict[str, list[str]] = {}
     for name, node in sorted(placed.items()):
@@ -177,10 +177,10 @@ def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
     on(HUB_HOST, "systemd-run --unit plasma-test-listener python3 -m http.server 2049 --bind 0.0.0.0")
     try:
         on(HUB_HOST, "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:2049/ && exit 0; sleep 0.5; done; exit 1")
-        exporter = (container_address(NODE_HOSTS[0]), 9100)
-        targets = [(neighbour_address, 8888), (hub_address(), 2049), exporter, (hub_address(), 8081)]
+        metrics = [(container_address(NODE_HOSTS[0]), port) for port in (9100, 9323)]  # node exporter, Docker's
+        targets = [(neighbour_address, 8888), (hub_address(), 2049), *metrics, (hub_address(), 8081)]
         printed = servers[attacker].run_python(REACH.format(targets=targets), timeout=60).split()
-        assert printed == ["TimeoutError", "TimeoutError", "TimeoutError", "open"], (attacker, neighbour, node, printed)
+        assert printed == ["TimeoutError"] * 4 + ["open"], (attacker, neighbour, node, printed)
     finally:
         on(HUB_HOST, "systemctl stop plasma-test-listener || true")
 
@@ -258,11 +258,12 @@ def test_the_firewall_lets_in_what_the_ports_table_names_and_nothing_else(hub, s
             assert reach_from_outside(container_address(host), 9999) == "TimeoutError", host
         assert on(NODE_HOSTS[0], f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' http://{hub_address()}:9999/ || true") == "000"
         assert reach_from_outside(container_address(HUB_HOST), 80) == "open"
-        # A node's node exporter: the hub host's Prometheus alone reads it (test_prometheus_...), nobody else.
-        exporter = f"http://{container_address(NODE_HOSTS[0])}:9100/metrics"
-        assert reach_from_outside(container_address(NODE_HOSTS[0]), 9100) == "TimeoutError"
-        assert on(NODE_HOSTS[1], f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' {exporter} || true") == "000"
-        assert on(HUB_HOST, f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' {exporter}") == "200"
+        # A node's metrics (node exporter's, Docker's): the hub host alone reads them, nobody else.
+        for port in (9100, 9323):
+            metrics = f"http://{container_address(NODE_HOSTS[0])}:{port}/metrics"
+            assert reach_from_outside(container_address(NODE_HOSTS[0]), port) == "TimeoutError", port
+            assert on(NODE_HOSTS[1], f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' {metrics} || true") == "000", port
+            assert on(HUB_HOST, f"curl -s -m 3 -o /dev/null -w '%{{http_code}}' {metrics}") == "200", port
 
         hub_name = on(HUB_HOST, "hostname").strip()
         name, node = next((name, node) for name, node in sorted(server_nodes().items()) if node != hub_name)
