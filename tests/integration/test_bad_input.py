@@ -141,7 +141,17 @@ CASES = [
     (
         "monitoring",
         {"monitoring_retention": "2 weeks"},
-        "monitoring_scrape_interval and monitoring_retention: durations such as 30s, 15d or 1w, got 30s and 2 weeks",
+        "monitoring_scrape_interval, monitoring_retention and monitoring_target_down_for: durations such as 30s, 15d or 1w, got 30s, 2 weeks and 2m",
+    ),
+    (
+        "monitoring",
+        {"monitoring_target_down_for": "two minutes"},
+        "monitoring_scrape_interval, monitoring_retention and monitoring_target_down_for: durations such as 30s, 15d or 1w, got 30s, 15d and two minutes",
+    ),
+    (
+        "monitoring",
+        {"monitoring_fleet_nodes": {"node1": "node1.example.org"}},
+        'monitoring_fleet_nodes: the IPv4 address of each node on the fleet network, got {"node1": "node1.example.org"}',
     ),
     (
         "monitoring",
