@@ -77,3 +77,19 @@ def test_what_cannot_be_read_is_counted_not_guessed(tmp_path):
     text = measure(tmp_path, {"certificate": str(tmp_path / "missing.pem")})
     assert samples(text, "plasma_metrics_errors")['part="certificate"'] == 1
     assert "plasma_certificate_expiry_timestamp_seconds" not in text
+
+
+def test_a_home_s_links_and_odd_names_count_for_nothing_beyond_it(tmp_path):
+    """As the attacker whose home root measures: symbolic links to the whole machine and to another user's home, and a
+    file named like a metric line, change neither the usage reported for the home nor the lines written."""
+    home, other = tmp_path / "home", tmp_path / "other"
+    home.mkdir()
+    other.mkdir()
+    (other / "theirs.bin").write_bytes(b"x" * 2_000_000)
+    (home / "mine.bin").write_bytes(b"x" * 100_000)
+    (home / "everything").symlink_to("/")
+    (home / "peer").symlink_to(other)
+    (home / 'x"} 1\nplasma_folder_used_bytes{kind="home",name="root"} 0\n').write_text("")
+    settings = {"environments": [], "folders": [{"kind": "home", "name": "mallory", "path": str(home)}], "certificate": ""}
+    text = measure(tmp_path, settings)
+    assert samples(text, "plasma_folder_used_bytes") == {'kind="home",name="mallory"': pytest.approx(100_000, abs=50_000)}, text
