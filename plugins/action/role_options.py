@@ -43,6 +43,18 @@ def retired_options(role_path: str, names) -> list[str]:
     ]
 
 
+def booleans_given_as_text(role_path: str, values: dict) -> list[str]:
+    """The role's boolean options whose value is text such as "true" (what ``-e name=true`` gives): a condition on
+    text fails with an error that names no option, so they are named here."""
+    with open(os.path.join(role_path, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    return [
+        name
+        for name, spec in sorted(options.items())
+        if spec.get("type") == "bool" and isinstance(values.get(name), str) and "{{" not in values[name] and "{%" not in values[name]
+    ]
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("role_path",))
@@ -55,7 +67,16 @@ class ActionModule(ActionBase):
             return {**result, "failed": True, "msg": "role_options runs in a role's tasks (or give role_path)"}
         role = os.path.basename(os.path.normpath(role_path))
         unknown = retired_options(role_path, task_vars) + misspelt_options(role_path, task_vars)
+        as_text = booleans_given_as_text(role_path, task_vars)
         result.update(changed=False, unknown=unknown)
+        if as_text:
+            example = as_text[0]
+            return {
+                **result,
+                "failed": True,
+                "msg": f"{', '.join(as_text)}: true or false, not the text {task_vars[example]!r} (what -e {example}={task_vars[example]} gives);"
+                f" write -e '{{\"{example}\": true}}' on the command line, or set it in the inventory.",
+            }
         if unknown:
             result.update(
                 failed=True,

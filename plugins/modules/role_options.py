@@ -16,6 +16,8 @@ description:
   - Also fails on every option of an earlier release that the role's C(meta/retired_options.yml) lists (the name, then
     C(release) and C(replaced_by), or C(why) when nothing replaced it), naming what took its place - so that an
     inventory written for an older release stops before anything changes instead of being half applied.
+  - Also fails on a boolean option given as text, such as C(-e monitoring_enabled=true) on the command line gives
+    (a condition on text fails with an error that names no option), saying how to give it as a boolean.
   - Other variables with the same prefix belong to someone else and pass, such as community.docker's connection
     variables C(docker_host), C(docker_api_version) or C(docker_tls).
   - Runs on the controller; changes nothing.

@@ -207,6 +207,13 @@ def test_a_role_refuses_bad_input(tmp_path, role, extra_vars, message):
     assert "Gather installed packages" not in result.stdout and "Create the accounts" not in result.stdout
 
 
+def test_a_boolean_given_as_text_on_the_command_line_is_named_with_the_way_to_give_it(tmp_path):
+    """-e name=true gives the text "true": named, not left to a condition that fails without naming it."""
+    result = run("monitoring", {}, tmp_path, "-e", "monitoring_enabled=true")
+    assert_refused(result, "monitoring_enabled: true or false, not the text 'true' (what -e monitoring_enabled=true gives);")
+    assert "write -e '{\"monitoring_enabled\": true}' on the command line" in " ".join(result.stdout.split())
+
+
 PLAYBOOK_CASES = [
     ("plasma.platform.uninstall", {"uninstall_remove_image": True}, "Unknown variable(s) for the uninstall playbook: uninstall_remove_image; it reads"),
     ("plasma.platform.uninstall", {"uninstall_remove_images": "maybe"}, "uninstall_remove_images: give true or false"),
