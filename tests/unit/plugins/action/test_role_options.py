@@ -4,13 +4,14 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.plasma.platform.plugins.action.role_options import misspelt_options, retired_options
+from ansible_collections.plasma.platform.plugins.action.role_options import booleans_given_as_text, misspelt_options, retired_options
 
 
 def role(tmp_path: Path, name: str, options: list[str]) -> str:
     meta = tmp_path / name / "meta"
     meta.mkdir(parents=True)
-    (meta / "argument_specs.yml").write_text(yaml.safe_dump({"argument_specs": {"main": {"options": {o: {} for o in options}}}}))
+    specs = {o: {"type": "bool"} if o.endswith("_enabled") else {} for o in options}
+    (meta / "argument_specs.yml").write_text(yaml.safe_dump({"argument_specs": {"main": {"options": specs}}}))
     return str(tmp_path / name)
 
 
@@ -43,3 +44,10 @@ def test_options_of_earlier_releases_are_named_with_what_replaced_them(tmp_path)
     ]
     assert retired_options(hub, {"hub_python_packages": []}) == []
     assert retired_options(role(tmp_path, "docker", ["docker_source"]), names) == []  # a role without the file
+
+
+def test_a_boolean_option_given_as_text_is_named_and_a_template_or_a_boolean_passes(tmp_path):
+    monitoring = role(tmp_path, "monitoring", ["monitoring_enabled", "monitoring_retention"])
+    assert booleans_given_as_text(monitoring, {"monitoring_enabled": "true", "monitoring_retention": "15d"}) == ["monitoring_enabled"]
+    assert booleans_given_as_text(monitoring, {"monitoring_enabled": True}) == []
+    assert booleans_given_as_text(monitoring, {"monitoring_enabled": "{{ groups['monitored'] | length > 0 }}"}) == []
