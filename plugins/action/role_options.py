@@ -75,7 +75,7 @@ class ActionModule(ActionBase):
                 **result,
                 "failed": True,
                 "msg": f"{', '.join(as_text)}: true or false, not the text {task_vars[example]!r} (what -e {example}={task_vars[example]} gives);"
-                f" write -e '{{\"{example}\": true}}' on the command line, or set it in the inventory.",
+                f" write -e '{{\"{example}\": true}}' on the command line, or {example}: true in a YAML inventory or group_vars file.",
             }
         if unknown:
             result.update(
