@@ -23,11 +23,13 @@ def samples(text: str, name: str) -> dict[str, float]:
     return {match[1]: float(match[2]) for match in re.finditer(rf"^{name}\{{(.*)\}} (\S+)$", text, re.M)}
 
 
-@pytest.fixture
-def server():
-    """A user's server as the hub starts it: the user's environment, a loop that uses the CPU."""
+@pytest.fixture(params=["by name", "by ID"])
+def server(request):
+    """A user's server as the hub starts it: the user's environment, a loop that uses the CPU. Its image named as a
+    single host's spawner names it, or by ID, as a fleet's Swarm task does."""
     name = f"plasma-test-metrics-{time.time_ns()}"
-    sh(f"docker run -d --name {name} -e JUPYTERHUB_USER=first.last -e JUPYTERHUB_SERVER_NAME=lab {IMAGE} python3 -c 'while True: pass'")
+    image = IMAGE if request.param == "by name" else sh(f"docker image inspect --format '{{{{.Id}}}}' {IMAGE}").strip()
+    sh(f"docker run -d --name {name} -e JUPYTERHUB_USER=first.last -e JUPYTERHUB_SERVER_NAME=lab {image} python3 -c 'while True: pass'")
     yield name
     sh(f"docker rm -f {name}")
 
