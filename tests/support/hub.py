@@ -125,7 +125,9 @@ class UserServer:
     def start(self, environment: str | None, timeout: float = 180) -> requests.Response:
         """Ask for a server (with the display name of an environment); wait until it is ready."""
         body = {"image": environment} if environment is not None else {}
-        response = self.session.post(self.server_api, json=body, timeout=60)
+        # The hub answers within its slow_spawn_timeout (10 s) on a quiet host; on a CI machine running three test hosts
+        # on two cores it once took over 60 s (the quota tests' first start, cause not found).
+        response = self.session.post(self.server_api, json=body, timeout=120)
         if response.status_code not in (201, 202):
             return response
         deadline = time.monotonic() + timeout
