@@ -160,6 +160,7 @@ CASES = [
     ),
     ("monitoring", {"monitoring_alert_email_to": "ops@example.org"}, "monitoring_alert_email_to needs monitoring_alert_smarthost"),
     ("monitoring", {"monitoring_usage_max_percent": 120}, "monitoring_usage_max_percent: 1 to 100"),
+    ("docker", {"docker_metrics_address": "9323"}, "docker_metrics_address: address:port (such as 127.0.0.1:9323) or empty, got 9323."),
     ("backup", {}, "Backups need backup_repository (a path, or a restic backend such as sftp:user@host:/path) and backup_password"),
     ("backup", {"backup_repository": "/srv/backup", "backup_password": "secret", "backup_keep_daily": 0}, "backup_keep_daily of at least 1"),
     (
