@@ -135,6 +135,26 @@ def users_plan(users: list, groups: list, users_group: str, admin_group: str) ->
     }
 
 
+def account_entries(plan: dict, ids: dict, users_group: str, admin_group: str) -> dict:
+    """The groups and accounts of a users plan with the ids chosen for them, as plasma.platform.accounts takes them."""
+    accounts = []
+    for user in plan["present"]:
+        chosen = ids["users"][user["name"]]
+        entry = {
+            "name": user["name"],
+            "uid": chosen["uid"],
+            "group": chosen["group"],
+            "groups": [users_group] + [admin_group] * bool(user.get("admin")) + list(user.get("groups") or []),
+        }
+        if chosen["group"] == user["name"]:
+            entry["gid"] = chosen["gid"]
+        if user.get("password") is not None:
+            entry["password"] = user["password"]
+        accounts.append(entry)
+    groups = [{"name": group["name"], "gid": ids["groups"][group["name"]], "system": bool(group.get("system"))} for group in plan["groups"]]
+    return {"groups": groups, "accounts": accounts}
+
+
 class FilterModule:
     def filters(self):
-        return {"account_ids": account_ids, "users_plan": users_plan}
+        return {"account_ids": account_ids, "users_plan": users_plan, "account_entries": account_entries}

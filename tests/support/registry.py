@@ -89,25 +89,33 @@ def unique_repository(registry: Registry, prefix: str = "env") -> str:
     return f"{registry.address}/plasma-test/{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def run_module(args: dict, check: bool = False, diff: bool = False, module: str = "plasma.platform.environment_images") -> dict:
-    """Run one of the collection's modules on this machine and return its result."""
+def run_module(args: dict, check: bool = False, diff: bool = False, module: str = "plasma.platform.environment_images", host: str | None = None) -> dict:
+    """Run one of the collection's modules on this machine, or in the container named host, and return its result."""
     with tempfile.TemporaryDirectory() as tmp:
         playbook = Path(tmp, "play.yml")
         playbook.write_text(
             json.dumps(
                 [
                     {
-                        "hosts": "localhost",
+                        "hosts": "all",
                         "gather_facts": False,
                         "tasks": [
                             {module: args, "register": "result", "ignore_errors": True},
-                            {"ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": f"{tmp}/result.json"}, "check_mode": False, "diff": False},
+                            {
+                                "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": f"{tmp}/result.json"},
+                                "delegate_to": "localhost",
+                                "check_mode": False,
+                                "diff": False,
+                            },
                         ],
                     }
                 ]
             )
         )
-        command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}"]
+        if host:
+            command = [ANSIBLE_PLAYBOOK, "-i", f"{host},", "-c", "community.docker.docker", "-e", "ansible_python_interpreter=/usr/bin/python3"]
+        else:
+            command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}"]
         command += ["--check"] * check + ["--diff"] * diff + [str(playbook)]
         run = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections")})
         result_file = Path(tmp, "result.json")

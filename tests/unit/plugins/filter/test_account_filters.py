@@ -1,6 +1,6 @@
 """account_ids: one uid and gid per account and group on every host of a fleet, chosen before any change."""
 
-from ansible_collections.plasma.platform.plugins.filter.accounts import account_ids, users_plan
+from ansible_collections.plasma.platform.plugins.filter.accounts import account_entries, account_ids, users_plan
 
 
 def host(passwd: dict[str, tuple[int, int]], groups: dict[str, int]) -> dict:
@@ -119,3 +119,25 @@ def test_users_plan_sorts_users_list_into_what_the_role_does():
     ]
     # Exactly the present accounts that name it: carol, leaving, is no member any more.
     assert plan["members"] == {"course-x": ["alice", "bob"], "empty": []}
+
+
+def test_account_entries_give_each_account_its_ids_and_the_hub_groups():
+    users = [
+        {"name": "ada", "admin": True, "groups": ["physics"], "password": "$6$salt$hash"},
+        {"name": "bob"},
+        {"name": "old", "state": "absent"},
+    ]
+    plan = users_plan(users, ["physics"], "jupyterhub-users", "jupyterhub-admins")
+    hub = {"getent_passwd": {"bob": ["x", "1005", "100", "", "/home/bob", "/bin/bash"]}, "getent_group": {"users": ["x", "100", ""]}}
+    ids = account_ids(plan["present"], plan["groups"], {"hub": hub})
+    entries = account_entries(plan, ids, "jupyterhub-users", "jupyterhub-admins")
+
+    assert entries["groups"] == [
+        {"name": "jupyterhub-users", "gid": 999, "system": True},
+        {"name": "jupyterhub-admins", "gid": 998, "system": True},
+        {"name": "physics", "gid": 1000, "system": False},
+    ]
+    ada, bob = entries["accounts"]
+    assert ada == {"name": "ada", "uid": 1006, "group": "ada", "gid": 1006, "groups": ["jupyterhub-users", "jupyterhub-admins", "physics"], "password": "$6$salt$hash"}
+    # bob keeps the primary group he has (users): no group of his name is made for him, and no password is set.
+    assert bob == {"name": "bob", "uid": 1005, "group": "users", "groups": ["jupyterhub-users"]}
