@@ -230,23 +230,27 @@ class Accounts:
         except KeyError:
             return  # in check mode, an account that would be created with its home
         try:
-            status = os.lstat(account.pw_dir)
+            # Opened without following a link, and changed through that handle: what was checked is what is changed.
+            handle = os.open(account.pw_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except FileNotFoundError:
             self.note(name, "home created")
             if not self.module.check_mode:
                 self.new_home(account, mode)
             return
-        if not stat.S_ISDIR(status.st_mode):
-            self.module.fail_json(msg=f"{name}'s home {account.pw_dir} is not a directory; it was left as it is", changes=self.changes)
-        if (status.st_uid, status.st_gid) != (account.pw_uid, account.pw_gid):
-            self.note(name, "home owner")
-            if not self.module.check_mode:
-                os.lchown(account.pw_dir, account.pw_uid, account.pw_gid)
-        if stat.S_IMODE(status.st_mode) != mode:
-            self.note(name, f"home mode {stat.S_IMODE(status.st_mode):04o} -> {mode:04o}")
-            if not self.module.check_mode:
-                os.chmod(account.pw_dir, mode, follow_symlinks=False)
-
+        except OSError as error:  # a link gives ELOOP, a file ENOTDIR
+            self.module.fail_json(msg=f"{name}'s home {account.pw_dir} is not a directory ({error.strerror}); it was left as it is", changes=self.changes)
+        try:
+            status = os.fstat(handle)
+            if (status.st_uid, status.st_gid) != (account.pw_uid, account.pw_gid):
+                self.note(name, "home owner")
+                if not self.module.check_mode:
+                    os.fchown(handle, account.pw_uid, account.pw_gid)
+            if stat.S_IMODE(status.st_mode) != mode:
+                self.note(name, f"home mode {stat.S_IMODE(status.st_mode):04o} -> {mode:04o}")
+                if not self.module.check_mode:
+                    os.fchmod(handle, mode)
+        finally:
+            os.close(handle)
 
     @staticmethod
     def new_home(account: pwd.struct_passwd, mode: int) -> None:

@@ -138,6 +138,7 @@ def test_account_entries_give_each_account_its_ids_and_the_hub_groups():
         {"name": "physics", "gid": 1000, "system": False},
     ]
     ada, bob = entries["accounts"]
-    assert ada == {"name": "ada", "uid": 1006, "group": "ada", "gid": 1006, "groups": ["jupyterhub-users", "jupyterhub-admins", "physics"], "password": "$6$salt$hash"}
+    hub_groups = ["jupyterhub-users", "jupyterhub-admins", "physics"]
+    assert ada == {"name": "ada", "uid": 1006, "group": "ada", "gid": 1006, "groups": hub_groups, "password": "$6$salt$hash"}
     # bob keeps the primary group he has (users): no group of his name is made for him, and no password is set.
     assert bob == {"name": "bob", "uid": 1005, "group": "users", "groups": ["jupyterhub-users"]}
