@@ -113,8 +113,9 @@ CASES = [
     (
         "environments",
         {"environments_list": [{"image": "example/a:1", "display_name": "A", "disk_limit": "10 GB"}]},
-        "a mem_limit or disk_limit must look like 512M or 2G",
+        "a mem_limit, disk_limit or memory reserve must look like 512M or 2G",
     ),
+    ("environments", {"environments_start_memory_reserve": "1 GB"}, "a mem_limit, disk_limit or memory reserve must look like 512M or 2G"),
     (
         "environments",
         {

@@ -91,6 +91,12 @@ def test_a_hub_restart_keeps_the_proxy_serving(hub, host):
     assert answer.status_code == 302
 
 
+def test_out_of_memory_the_kernel_ends_users_processes_before_the_hub_and_its_proxy(host):
+    for unit in ("jupyterhub", "jupyterhub-proxy"):
+        pid = host.check_output(f"systemctl show --property MainPID --value {unit}")
+        assert host.check_output(f"cat /proc/{pid}/oom_score_adj") == "-500", unit
+
+
 def test_a_broken_fragment_never_reaches_the_hub(host):
     """Extra configuration that does not run fails the playbook; the hub keeps its working configuration."""
     before = host.check_output("systemctl show --property ExecMainStartTimestamp --value jupyterhub")

@@ -4,10 +4,11 @@ served and see their place in the line, and a wait that lasts too long ends with
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
-from plasma_spawner.spawner import QueueTimeout, StartQueue
+from plasma_spawner.spawner import HostFull, QueueTimeout, StartQueue, available_memory
 from tests.unit.plasma_spawner.test_spawner import spawner
 
 
@@ -104,3 +105,37 @@ def test_the_progress_page_shows_the_place_in_the_queue_then_the_start():
         "Waiting for a free start slot: number 1 in the queue (1 server(s) starting now)",
         "Starting Python",
     ]
+
+
+def test_a_start_on_a_full_host_waits_saying_so_until_memory_frees_up(monkeypatch):
+    readings = iter([300 * 2**20, 600 * 2**20, 2 * 2**30])  # MiB available at each look: servers stop meanwhile
+    monkeypatch.setattr("plasma_spawner.spawner.available_memory", lambda: next(readings))
+
+    async def scenario() -> list[str]:
+        server = spawner(start_memory_reserve="1G")
+        stages = []
+        waiting = asyncio.create_task(server.wait_for_memory(deadline=time.monotonic() + 5, interval=0.01))
+        while not waiting.done():
+            if server._start_stage not in stages:
+                stages.append(server._start_stage)
+            await asyncio.sleep(0.001)
+        await waiting
+        return stages
+
+    assert asyncio.run(scenario())[1:] == [
+        "The host is full (300 MiB of memory available, 1,024 MiB needed): waiting for running servers to stop and free memory",
+        "The host is full (600 MiB of memory available, 1,024 MiB needed): waiting for running servers to stop and free memory",
+    ]
+
+
+def test_a_host_that_stays_full_ends_the_wait_with_a_clear_refusal(monkeypatch):
+    monkeypatch.setattr("plasma_spawner.spawner.available_memory", lambda: 300 * 2**20)
+    server = spawner(start_memory_reserve="1G")
+    with pytest.raises(HostFull, match="300 MiB of memory available, a server needs 1,024 MiB to start"):
+        asyncio.run(server.wait_for_memory(deadline=time.monotonic() + 0.05, interval=0.01))
+
+
+def test_no_reserve_no_wait_and_the_host_s_memory_is_read(monkeypatch):
+    assert available_memory() > 0  # this machine's /proc/meminfo
+    monkeypatch.setattr("plasma_spawner.spawner.available_memory", lambda: 0)
+    asyncio.run(spawner(start_memory_reserve="0").wait_for_memory(deadline=time.monotonic()))

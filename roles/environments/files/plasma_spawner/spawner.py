@@ -30,6 +30,7 @@ from .environments import (
     group_names,
     host_account,
     host_groups,
+    memory_bytes,
     offered_to,
     read_only_bind_options,
     tmp_mount_options,
@@ -72,8 +73,26 @@ SERVER_ENDED = (
 )
 
 
+class HostFull(Exception):
+    """The host had too little memory available for a server to start, until the queue timeout."""
+
+
 class QueueTimeout(Exception):
     """A server waited in the start queue longer than allowed."""
+
+
+def available_memory() -> int:
+    """The host's memory available to new processes without swapping (MemAvailable), in bytes: the hub runs on the
+    host, so this is the memory the servers it starts share."""
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("/proc/meminfo has no MemAvailable")
+
+
+def mebibytes(count: int) -> str:
+    return f"{count / 2**20:,.0f} MiB"
 
 
 class StartQueue:
@@ -161,6 +180,14 @@ class PlasmaSpawner(SystemUserSpawner):
         config=True,
         help="Seconds a server may wait in the queue before the user is asked to try again later. The hub's "
         "start_timeout runs from the request, so it must be this plus the time a start itself may take.",
+    )
+    start_memory_reserve = Unicode(
+        "1G",
+        config=True,
+        help="Memory the host must have available (MemAvailable) for a server to start (512M, 1G...; 0: no check). "
+        "Below it, the start at the head of the queue waits, saying so on its progress page, until running servers "
+        "stop and free memory, at most queue_timeout: a full host makes users wait in line instead of sending the "
+        "kernel's out-of-memory killer after running servers, the hub or Docker.",
     )
     default_mem_limit = Unicode(
         "2G",
@@ -312,8 +339,10 @@ class PlasmaSpawner(SystemUserSpawner):
         self.extra_host_config = host_config(self.extra_host_config, environment)
         self.image = environment.image  # DockerSpawner would keep an earlier start's choice
         self._queue_ticket = ticket = object()
+        deadline = time.monotonic() + self.queue_timeout
         try:
             async with self.start_queue.turn(ticket, self.start_slots, self.queue_timeout):
+                await self.wait_for_memory(deadline)
                 # The hub's start_timeout covers the queue too; the start itself gets what is left of
                 # it once the turn comes, so a user who waited is not cut short.
                 self._start_stage = f"Starting {environment.display_name}"
@@ -326,7 +355,30 @@ class PlasmaSpawner(SystemUserSpawner):
                 503,
                 f"Too many servers are starting right now (yours waited {self.queue_timeout:.0f} s for its turn); please try again in a few minutes.",
             ) from None
+        except HostFull as full:
+            raise web.HTTPError(
+                503,
+                f"The host is full: {full} (your server waited {self.queue_timeout:.0f} s for memory to free up). Please try again "
+                "later, or ask an administrator for more room.",
+            ) from None
         return ip, port
+
+    def memory_reserve(self) -> int:
+        """The memory a start needs available on the host, in bytes (0: no check)."""
+        return memory_bytes(self.start_memory_reserve) or 0
+
+    async def wait_for_memory(self, deadline: float, interval: float = 2.0) -> None:
+        """Hold the turn until the host has the reserve available, saying so on the progress page; HostFull at the
+        deadline."""
+        reserve = self.memory_reserve()
+        while reserve and (available := available_memory()) < reserve:
+            if time.monotonic() >= deadline:
+                raise HostFull(f"{mebibytes(available)} of memory available, a server needs {mebibytes(reserve)} to start")
+            self._start_stage = (
+                f"The host is full ({mebibytes(available)} of memory available, {mebibytes(reserve)} needed): "
+                "waiting for running servers to stop and free memory"
+            )
+            await asyncio.sleep(interval)
 
     def _other_running_servers(self) -> dict[str, str]:
         """The user's other servers that run or are in start(): {server name: environment display name}.

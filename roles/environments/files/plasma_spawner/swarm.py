@@ -136,6 +136,10 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     _service_environment: Environment | None = None
     _service_secrets: list[SecretReference] = []
 
+    def memory_reserve(self) -> int:
+        """None on the hub host: Swarm places a server only on a node with room for its reservations."""
+        return 0
+
     # Nodes hold their images from the environments role; which ones is checked at every start.
     @default("pull_policy")
     def _default_pull_policy(self) -> str:
