@@ -7,8 +7,10 @@ side in one run: wall time, p50/p95/max per user, failures, and the ratios.
 
 The benchmark makes its users on the host (class-01, class-02, ... in the users group, homes created
 as the users role does) and removes them, homes included, at the end. A user's time runs from the
-login form to the hub reporting the server ready; a bare container's from `docker run` to the same
-jupyterhub-singleuser answering. Each user's environment folder is new: every start copies the bundle.
+login form to the hub reporting the server ready on the progress stream the spawn page follows; a bare
+container's from `docker run` to the same jupyterhub-singleuser answering. Each user's environment folder is new:
+every start copies the bundle. The messages users were shown while they waited (their place in the queue, a full
+host) are printed, and each kind of failure with its message.
 """
 
 from __future__ import annotations
@@ -74,14 +76,17 @@ def main() -> None:
     names = [f"class-{number:02d}" for number in range(1, options.users + 1)]
     make_users(options.host, names)
     servers: dict[str, UserServer] = {}
+    shown: set[str] = set()  # the waiting messages users saw
 
     def start(name: str) -> float | str:
         started = time.monotonic()
         try:
             servers[name] = server = UserServer(hub, name, hub.token(name, PASSWORD))
-            response = server.start(environment["display_name"], timeout=options.timeout)
+            # As a browser on the spawn page: one progress stream per user, no polling of the REST API.
+            response, messages = server.start_following_progress(environment["display_name"], timeout=options.timeout)
             if response.status_code not in (201, 202):
                 return f"{response.status_code} {response.text[:200]}"
+            shown.update(message for message in messages if "host is full" in message or "in the queue" in message)
         except (AssertionError, TimeoutError, OSError) as error:
             return str(error)[:200]
         return time.monotonic() - started
@@ -115,8 +120,14 @@ def main() -> None:
             f"  ratio hub/bare: wall {hub_wall / bare_wall:.2f}x, p50 {statistics.median(hub_times) / statistics.median(bare_times):.2f}x, "
             f"p95 {percentile(hub_times, 0.95) / percentile(bare_times, 0.95):.2f}x"
         )
-    for failure in hub_failures[:5]:
-        print(f"  hub failure: {failure}")
+    queued = sorted(message for message in shown if "in the queue" in message)
+    if queued:
+        print(f"  users waited in the queue, shown e.g. {queued[-1]!r}")
+    full = sorted(message for message in shown if "host is full" in message)
+    if full:
+        print(f"  the host was full, shown e.g. {full[0]!r}")
+    for failure in sorted(set(hub_failures))[:5]:
+        print(f"  hub failure ({hub_failures.count(failure)}x): {failure}")
     if bare_failures:
         print(f"  bare failures: {output.stderr.strip()[:500]}")
 

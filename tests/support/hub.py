@@ -140,6 +140,27 @@ class UserServer:
             time.sleep(1)
         raise TimeoutError(f"{self.username}'s server was not ready within {timeout} s")
 
+    def start_following_progress(self, environment: str | None, timeout: float = 600) -> tuple[requests.Response, list[str]]:
+        """Ask for a server and follow its progress events until it is ready, as the spawn page does (one open
+        request instead of polling); the start request's answer and the messages shown. A failed start raises
+        AssertionError with its last message."""
+        body = {"image": environment} if environment is not None else {}
+        response = self.session.post(self.server_api, json=body, timeout=120)
+        if response.status_code != 202:  # 201: ready already; anything else: refused
+            return response, []
+        messages = []
+        with self.session.get(f"{self.server_api}/progress", stream=True, timeout=timeout) as events:
+            for line in events.iter_lines(decode_unicode=True):
+                if not line or not line.startswith("data:"):
+                    continue
+                event = json.loads(line[len("data:") :])
+                messages.append(event.get("message", ""))
+                if event.get("ready"):
+                    return response, messages
+                if event.get("failed"):
+                    raise AssertionError(f"{self.username}'s server failed to start: {messages[-1]}")
+        raise AssertionError(f"{self.username}'s progress ended before the server was ready: {messages[-1:]}")
+
     def progress(self) -> str:
         """The hub's progress events of the last start: where a failed start says why."""
         response = self.session.get(f"{self.server_api}/progress", stream=True, timeout=30)
