@@ -126,8 +126,9 @@ def main() -> None:
     full = sorted(message for message in shown if "host is full" in message)
     if full:
         print(f"  the host was full, shown e.g. {full[0]!r}")
-    for failure in sorted(set(hub_failures))[:5]:
-        print(f"  hub failure ({hub_failures.count(failure)}x): {failure}")
+    kinds = [failure.split("failed to start: ", 1)[-1] for failure in hub_failures]  # the message, not whose
+    for kind in sorted(set(kinds))[:5]:
+        print(f"  hub failure ({kinds.count(kind)}x): {kind}")
     if bare_failures:
         print(f"  bare failures: {output.stderr.strip()[:500]}")
 
