@@ -206,7 +206,7 @@ def test_a_role_refuses_bad_input(tmp_path, role, extra_vars, message):
     result = run(role, extra_vars, tmp_path)
     assert_refused(result, message)
     # Nothing but validation ran.
-    assert "Gather installed packages" not in result.stdout and "Create the accounts" not in result.stdout
+    assert "Gather installed packages" not in result.stdout and "Create the groups and accounts" not in result.stdout
 
 
 def test_a_boolean_given_as_text_on_the_command_line_is_named_with_the_way_to_give_it(tmp_path):
