@@ -124,10 +124,7 @@ class UserServer:
 
     def start(self, environment: str | None, timeout: float = 180) -> requests.Response:
         """Ask for a server (with the display name of an environment); wait until it is ready."""
-        body = {"image": environment} if environment is not None else {}
-        # The hub answers within its slow_spawn_timeout (10 s) on a quiet host; on a CI machine running three test hosts
-        # on two cores it once took over 60 s (the quota tests' first start, cause not found).
-        response = self.session.post(self.server_api, json=body, timeout=120)
+        response = self.request_start(environment)
         if response.status_code not in (201, 202):
             return response
         deadline = time.monotonic() + timeout
@@ -140,12 +137,18 @@ class UserServer:
             time.sleep(1)
         raise TimeoutError(f"{self.username}'s server was not ready within {timeout} s")
 
+    def request_start(self, environment: str | None) -> requests.Response:
+        """The start request alone (with the display name of an environment)."""
+        body = {"image": environment} if environment is not None else {}
+        # The hub answers within its slow_spawn_timeout (10 s) on a quiet host; on a CI machine running three test hosts
+        # on two cores it once took over 60 s (the quota tests' first start, cause not found).
+        return self.session.post(self.server_api, json=body, timeout=120)
+
     def start_following_progress(self, environment: str | None, timeout: float = 600) -> tuple[requests.Response, list[str]]:
         """Ask for a server and follow its progress events until it is ready, as the spawn page does (one open
         request instead of polling); the start request's answer and the messages shown. A failed start raises
         AssertionError with its last message."""
-        body = {"image": environment} if environment is not None else {}
-        response = self.session.post(self.server_api, json=body, timeout=120)
+        response = self.request_start(environment)
         if response.status_code != 202:  # 201: ready already; anything else: refused
             return response, []
         messages = []

@@ -137,7 +137,7 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
     _service_secrets: list[SecretReference] = []
 
     def memory_reserve(self) -> int:
-        """None on the hub host: Swarm places a server only on a node with room for its reservations."""
+        """No check of the hub host's memory: Swarm places a server only on a node with room for its reservations."""
         return 0
 
     # Nodes hold their images from the environments role; which ones is checked at every start.
