@@ -92,9 +92,14 @@ def test_a_hub_restart_keeps_the_proxy_serving(hub, host):
 
 
 def test_out_of_memory_the_kernel_ends_users_processes_before_the_hub_and_its_proxy(host):
+    # Lowering a process's score takes CAP_SYS_RESOURCE, which some machines withhold from their containers (this
+    # test host's then ignores the setting, as systemd does in containers): the process is checked where it can be.
+    can_lower = int(host.check_output("awk '/^CapBnd:/ {print $2}' /proc/1/status"), 16) >> 24 & 1
     for unit in ("jupyterhub", "jupyterhub-proxy"):
-        pid = host.check_output(f"systemctl show --property MainPID --value {unit}")
-        assert host.check_output(f"cat /proc/{pid}/oom_score_adj") == "-500", unit
+        assert host.check_output(f"systemctl show --property OOMScoreAdjust --value {unit}") == "-500", unit
+        if can_lower:
+            pid = host.check_output(f"systemctl show --property MainPID --value {unit}")
+            assert host.check_output(f"cat /proc/{pid}/oom_score_adj") == "-500", unit
 
 
 def test_a_broken_fragment_never_reaches_the_hub(host):
