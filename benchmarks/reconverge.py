@@ -2,16 +2,14 @@
 run: the site playbook's time per role (ansible.posix.profile_roles) and the ratio; then what one
 more account costs a re-run.
 
-    .venv/bin/python benchmarks/reconverge.py [--users 100] [--environments 20]   # replaces the demo host, leaves it up
+    .venv/bin/python benchmarks/reconverge.py [--users 100]   # replaces the demo host with a new one, and leaves it up
 
 It runs the README's own commands: scripts/demo-destroy, then scripts/demo twice (a new demo host,
 then a converge of the same host). Package caches are warm after the first scripts/demo on this
 machine, as when an operator re-runs a playbook. The second run must report changed=0. Then the
 same converge with --users more accounts in users_list, twice (the first makes them, the second is
 again a re-run with nothing to change): the difference between the two re-runs, divided by the
-accounts added, is what one more account costs a re-run; the same for --environments more environments (the
-demo's images in turn, each entry its own name and folder). Then the demo's own lists are converged again; the
-added accounts stay on the demo host, out of users_list.
+accounts added, is what one more account costs a re-run. The added accounts stay on the demo host.
 """
 
 from __future__ import annotations
@@ -23,8 +21,6 @@ import re
 import subprocess
 import tempfile
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLE_TIME = re.compile(r"^\W*([a-z_]+) -{3,} ([0-9.]+)s\s*$")
@@ -49,32 +45,10 @@ def profiled(command: list[str], log: Path, env: dict) -> dict[str, float]:
     return times
 
 
-def demo_inventory() -> dict:
-    """The demo scenario's group variables (users_list, environments_list)."""
-    scenario = yaml.safe_load((ROOT / "molecule" / "demo" / "molecule.yml").read_text())
-    return scenario["provisioner"]["inventory"]["group_vars"]["all"]
-
-
-def more_users(count: int) -> dict:
-    """users_list with `count` more accounts (the demo's own account first, as it has it)."""
+def with_more_users(count: int, log: Path) -> dict[str, float]:
+    """The demo's converge with `count` more accounts in users_list (the demo's own account first, as it has it)."""
     demo_hash = (ROOT / ".cache" / "demo-password.hash").read_text().strip()
-    return {"users_list": [{"name": "demo", "password": demo_hash, "admin": True}] + [{"name": f"extra-{number:03d}"} for number in range(1, count + 1)]}
-
-
-def more_environments(count: int) -> dict:
-    """environments_list with `count` more environments: the demo's images in turn, each entry its own name and folder
-    (the demo's registry holds only its own images)."""
-    demo = demo_inventory()["environments_list"]
-    extra = [
-        {"image": demo[number % len(demo)]["image"], "display_name": f"Extra environment {number:03d}", "folder": f"extra-{number:03d}"}
-        for number in range(1, count + 1)
-    ]
-    return {"environments_list": demo + extra}
-
-
-def converge_with(extra_vars: dict, log: Path) -> dict[str, float]:
-    """The demo's converge with these variables instead of the demo's own."""
-    demo_hash = (ROOT / ".cache" / "demo-password.hash").read_text().strip()
+    users = [{"name": "demo", "password": demo_hash, "admin": True}] + [{"name": f"extra-{number:03d}"} for number in range(1, count + 1)]
     env = {
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
@@ -82,7 +56,7 @@ def converge_with(extra_vars: dict, log: Path) -> dict[str, float]:
         "PLASMA_DEMO_PASSWORD_HASH": demo_hash,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json") as extra:
-        json.dump(extra_vars, extra)
+        json.dump({"users_list": users}, extra)
         extra.flush()
         return profiled(["molecule", "converge", "-s", "demo", "--", "-e", f"@{extra.name}"], log, env)
 
@@ -104,7 +78,6 @@ def table(title: str, columns: dict[str, dict[str, float]], ratio: tuple[str, st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=100, help="accounts added for the cost of one more (0: skip)")
-    parser.add_argument("--environments", type=int, default=20, help="environments added for the cost of one more (0: skip)")
     options = parser.parse_args()
 
     subprocess.run([str(ROOT / "scripts" / "demo-destroy")], check=True, capture_output=True, cwd=ROOT)
@@ -114,23 +87,21 @@ def main() -> None:
     table("site playbook on the demo host, seconds (ansible.posix.profile_roles)", {"first run": first, "re-run": again}, ("first run", "re-run"))
     if again["changed"]:
         raise SystemExit(f"the re-run changed something (see {logs / 'reconverge-again.log'}): not a re-run with nothing to change")
-    for kind, count, extra_vars in (("accounts", options.users, more_users), ("environments", options.environments, more_environments)):
-        if not count:
-            continue
-        added = converge_with(extra_vars(count), logs / f"reconverge-{kind}-added.log")
-        more = converge_with(extra_vars(count), logs / f"reconverge-{kind}-again.log")
-        table(
-            f"the same with {count} more {kind}, seconds",
-            {"re-run": again, f"adding {count}": added, f"re-run, +{count}": more},
-            ("re-run", f"re-run, +{count}"),
-        )
-        print(
-            f"one more of the {kind}: {(added['total'] - again['total']) / count * 1000:.0f} ms in the run that adds it, "
-            f"{(more['total'] - again['total']) / count * 1000:.0f} ms in every re-run after"
-        )
-        if more["changed"]:
-            raise SystemExit(f"the re-run with more {kind} changed something (see {logs / f'reconverge-{kind}-again.log'})")
-        converge_with({**more_users(0), **more_environments(0)}, logs / f"reconverge-{kind}-back.log")  # the demo's own again
+    if not options.users:
+        return
+    added = with_more_users(options.users, logs / "reconverge-users-added.log")
+    more = with_more_users(options.users, logs / "reconverge-users-again.log")
+    table(
+        f"the same with {options.users} more accounts, seconds",
+        {"re-run, 1 acct": again, f"adding {options.users}": added, f"re-run, {options.users + 1}": more},
+        ("re-run, 1 acct", f"re-run, {options.users + 1}"),
+    )
+    print(
+        f"one more account: {(added['total'] - again['total']) / options.users * 1000:.0f} ms in the run that adds it, "
+        f"{(more['total'] - again['total']) / options.users * 1000:.0f} ms in every re-run after"
+    )
+    if more["changed"]:
+        raise SystemExit(f"the re-run with more accounts changed something (see {logs / 'reconverge-users-again.log'})")
 
 
 if __name__ == "__main__":
