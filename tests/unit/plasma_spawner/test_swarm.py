@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+import pytest
+
 from plasma_spawner.swarm import alt_name, node_address, published_port
 
 
@@ -122,3 +124,62 @@ def test_a_service_is_created_with_the_operator_s_extra_specs_under_ours(monkeyp
     assert task["RestartPolicy"]["Condition"] == "none"
     assert task["Resources"]["Limits"]["MemoryBytes"] == 1024**3
     assert options["endpoint_spec"]["Mode"] == "dnsrr"  # the hub reaches the server at its node's port, whatever asked
+
+
+BUSY = (
+    "starting container failed: unable to remount dir as readonly: "
+    "mount tmpfs:/var/lib/docker/containers/1/mounts/secrets, flags: 0x21, data: uid=0,gid=0: device or resource busy"
+)
+
+
+def starting_server(tasks: list[dict]):
+    """A server whose service's tasks, one per service made, end as given; what start_object did to its service."""
+    from plasma_spawner.swarm import PlasmaSwarmSpawner
+
+    user = SimpleNamespace(name="bob", escaped_name="bob", url="/user/bob/", id=1, orm_user=None, server=None, spawners={})
+    server = PlasmaSwarmSpawner(user=user)
+    server.ready_poll_interval = 0
+    server.object_id, made = "service-1", []
+
+    async def get_task():
+        return tasks[len(made) // 2]
+
+    async def remove_object():
+        made.append(("removed", server.object_id))
+
+    async def create_object():
+        made.append(("created", f"service-{len(made) // 2 + 2}"))
+        return {"ID": made[-1][1]}
+
+    server.get_task, server.remove_object, server.create_object = get_task, remove_object, create_object
+    return server, made
+
+
+def failed(error: str) -> dict:
+    return {"NodeID": "n1", "Status": {"State": "failed", "Err": error, "Message": "starting"}}
+
+
+def test_a_task_the_engine_s_secrets_race_kept_from_starting_is_started_again_in_a_new_service():
+    server, made = starting_server([failed(BUSY), task("running")])
+    asyncio.run(server.start_object())
+    assert made == [("removed", "service-1"), ("created", "service-2")]
+    assert server.object_id == "service-2"
+
+
+def test_the_race_is_tried_three_times_then_the_user_reads_the_engine_s_error():
+    from tornado import web
+
+    server, made = starting_server([failed(BUSY)] * 3)
+    with pytest.raises(web.HTTPError, match="device or resource busy") as error:
+        asyncio.run(server.start_object())
+    assert error.value.status_code == 500
+    assert [action for action, _ in made] == ["removed", "created", "removed", "created"]
+
+
+def test_any_other_failure_is_not_tried_again():
+    from tornado import web
+
+    server, made = starting_server([failed('error while mounting volume "/home/bob": no such file or directory')])
+    with pytest.raises(web.HTTPError, match="no such file or directory"):
+        asyncio.run(server.start_object())
+    assert made == []

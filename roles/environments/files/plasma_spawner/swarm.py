@@ -28,6 +28,10 @@ _ENDED = {"complete", "shutdown", "failed", "rejected", "orphaned", "remove"}
 # Swarm secrets, in memory in its container; and the label that ties each secret to its server's service.
 TLS_FILES = {"keyfile": "jupyterhub-ssl.key", "certfile": "jupyterhub-ssl.crt", "cafile": "jupyterhub-ssl-ca.crt"}
 SECRET_SERVICE_LABEL = "org.jupyter.service"
+# Docker's race in making a task's secrets read-only (moby#48783; the engine retries it itself only from 2026 on):
+# the container never ran, and a new service of the same spec starts it. Other failures are the user's to read.
+TRANSIENT_START_ERROR = "device or resource busy"
+START_ATTEMPTS = 3
 
 
 def node_address(node: dict) -> str:
@@ -257,8 +261,9 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
 
     async def start_object(self) -> None:
         """Wait until the task runs. A task that ends first, or waits longer than placement_timeout for a node,
-        is an error with Swarm's reason."""
+        is an error with Swarm's reason; one that the engine's secrets race kept from starting is tried again."""
         deadline = time.monotonic() + self.placement_timeout
+        attempts = 1
         while True:
             task = await self.get_task()
             if task is None:  # the orchestrator has not made it yet, or the service is gone
@@ -273,6 +278,12 @@ class PlasmaSwarmSpawner(PlasmaSpawner):
             reason = status.get("Err") or status.get("Message") or state
             if state == "running":
                 return
+            if state in _ENDED and TRANSIENT_START_ERROR in reason and attempts < START_ATTEMPTS:
+                self.log.warning("%s's server did not start (%s); creating its service again", self.user.name, reason)
+                attempts += 1
+                await self.remove_object()
+                self.object_id = (await self.create_object())[self.object_id_key]
+                continue
             if state in _ENDED:
                 raise web.HTTPError(500, f"Your server stopped while starting: {reason}")
             if state == "pending" and time.monotonic() > deadline:
