@@ -1,12 +1,14 @@
-"""A person in a browser (Debian's headless Chromium): log in, choose an environment on the
-spawn form, reach JupyterLab and see a bundled file. The screen is kept in tests/output/jupyterlab.png."""
+"""A person in a browser (Debian's headless Chromium): log in, choose an environment's card on the spawn page by
+keyboard, reach JupyterLab and see a bundled file. The screens are kept in tests/output/spawn-page.png and
+tests/output/jupyterlab.png."""
 
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.hub import UserServer
@@ -23,12 +25,27 @@ def test_log_in_choose_an_environment_and_see_its_files(browser):
     try:
         hub.browser_login(browser, "alice", "alice-pass")
 
-        # The spawn form offers the environments by their display names, in the inventory's order.
-        select = Select(wait.until(expected_conditions.presence_of_element_located((By.NAME, "image"))))
-        offered = [option.text for option in select.options]
-        assert offered == ["Environment A", "Environment B", "Docker Stacks layout", "repo2docker layout"]
-        select.select_by_visible_text("Environment B")
-        browser.find_element(By.CSS_SELECTOR, "form#spawn_form [type=submit]").click()
+        # The spawn page offers the environments as cards, in the inventory's order, each with its description and
+        # what a server gets; a person picks one with the keyboard alone: Tab to the chosen card, an arrow to the next,
+        # Enter to start it.
+        cards = wait.until(expected_conditions.presence_of_all_elements_located((By.CSS_SELECTOR, "#plasma-environments .plasma-card")))
+        texts = [" ".join(card.text.split()) for card in cards]
+        assert texts[:2] == [
+            "Environment A Welcome notebook and a small data set Memory: 1.0 GiB CPU: shared",
+            "Environment B Python lessons, one file each Memory: 2.0 GiB CPU: 1.5 CPUs",
+        ], texts
+        assert [text.split(" Memory:")[0] for text in texts[2:]] == ["Docker Stacks layout", "repo2docker layout"]
+        for _ in range(30):  # past the page's own links, as a person tabs
+            ActionChains(browser).send_keys(Keys.TAB).perform()
+            chosen = browser.switch_to.active_element
+            if chosen.get_attribute("name") == "image":
+                break
+        assert chosen.get_attribute("value") == "Environment A" and chosen.is_selected()
+        chosen.send_keys(Keys.ARROW_DOWN)
+        assert browser.switch_to.active_element.get_attribute("value") == "Environment B"
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(OUTPUT / "spawn-page.png"))
+        browser.switch_to.active_element.send_keys(Keys.ENTER)
 
         wait.until(expected_conditions.url_contains("/user/alice/lab"))
         listing = wait.until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-DirListing-content"), "README-B.md"))

@@ -44,6 +44,9 @@ class Environment:
     disk_limit: int | None = None  # bytes of the container's root filesystem (Docker's storage-opt size)
     groups: tuple[str, ...] = ()  # host groups whose members may start it; empty: everyone
     constraints: tuple[str, ...] = ()  # Swarm placement constraints, in a fleet
+    description: str = ""  # for the spawn page
+    repository: str = ""  # a built environment's Git repository, and the commit its image was built from
+    commit: str = ""
 
     @classmethod
     def from_config(cls, entry: dict, defaults: dict | None = None) -> Environment:
@@ -59,6 +62,9 @@ class Environment:
             disk_limit=memory_bytes(entry.get("disk_limit")),
             groups=tuple(entry.get("groups") or ()),
             constraints=tuple(entry.get("constraints") or ()),
+            description=entry.get("description") or "",
+            repository=entry.get("repository") or "",
+            commit=entry.get("commit") or "",
         )
 
 

@@ -35,6 +35,7 @@ from .environments import (
     read_only_bind_options,
     tmp_mount_options,
 )
+from .form import environment_cards
 from .quota import check_not_full, home_usage, quota_environment
 
 # Where the host's entrypoint script appears in every user container.
@@ -250,14 +251,9 @@ class PlasmaSpawner(SystemUserSpawner):
         return f'<p id="plasma-quota" class="plasma-quota{warning}">{html.escape(usage.sentence())}</p>\n{self.environment_form()}'
 
     def environment_form(self) -> str:
-        """DockerSpawner's image menu, of the offered environments only; none when there is no choice."""
+        """A card for each offered environment (DockerSpawner's `image` choice); none when there is no choice."""
         offered = self.offered_environments
-        if len(offered) <= 1:
-            return ""
-        options = "".join(
-            f'<option value="{html.escape(environment.display_name)}">{html.escape(environment.display_name)}</option>' for environment in offered
-        )
-        return f'<label for="image">Select an environment:</label>\n<select class="form-control" name="image" required autofocus>{options}</select>'
+        return environment_cards(offered) if len(offered) > 1 else ""
 
     @default("image")
     def _default_image(self) -> str:
