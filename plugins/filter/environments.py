@@ -58,6 +58,27 @@ def with_folders(environments: list[dict], folder_format: str = "{image}") -> li
     return [{**environment, "folder": environment_folder(environment["image"], environment.get("folder") or folder_format)} for environment in environments]
 
 
+def with_builds(environments: list[dict], builds: list[dict] | None = None) -> list[dict]:
+    """The environments, those built from Git (with a 'repository') with their image tagged with the commit
+    P(plasma.platform.environment_builds#module) built, and that 'commit' and the repository's public URL; before
+    their build, tagged V(unbuilt)."""
+    built = {build["image"].rpartition(":")[0]: build for build in builds or [] if build.get("image")}
+    resolved = []
+    for environment in environments:
+        if environment.get("repository"):
+            build = built.get(environment["image"], {})
+            image = build.get("image") or f"{environment['image']}:unbuilt"
+            environment = {**environment, "image": image, "commit": build.get("commit", ""), "repository": build.get("repository", "")}
+        resolved.append(environment)
+    return resolved
+
+
+def image_pulls(environments: list[dict]) -> list:
+    """The images of P(plasma.platform.environment_images#module) for these environments: a built environment's
+    image (tagged with its commit, which never moves) with policy V(missing), no registry asked about it."""
+    return [{"name": environment["image"], "policy": "missing"} if environment.get("repository") else environment["image"] for environment in environments]
+
+
 def shared_folders(folders: list[dict], names: bool = False) -> list[dict]:
     """The shared_data role's folders as {path, group} ({name, path, group} with names), the path defaulting to
     /srv/projects/<name>."""
@@ -74,5 +95,7 @@ class FilterModule:
             "environment_folder": environment_folder,
             "folder_format_error": folder_format_error,
             "with_folders": with_folders,
+            "with_builds": with_builds,
+            "image_pulls": image_pulls,
             "shared_folders": shared_folders,
         }

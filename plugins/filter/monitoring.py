@@ -8,7 +8,8 @@ from ansible_collections.plasma.platform.plugins.filter.environments import shar
 
 
 def metrics_settings(environments: list, users: list, folders: list, accounts: dict) -> dict:
-    """plasma-metrics' environments ({image, display_name}, the image when no name is given) and folders: the home of
+    """plasma-metrics' environments ({image, display_name}, the image when no name is given; built: true for one built
+    from Git, whose image is a name whose every tag is a build) and folders: the home of
     each present user found in accounts (getent's passwd: name -> [password, uid, gid, gecos, home, shell]; an account
     not made yet, as in check mode, is left out) and each group folder, as {kind, name, path}."""
     homes = [
@@ -17,7 +18,10 @@ def metrics_settings(environments: list, users: list, folders: list, accounts: d
         if user.get("state", "present") == "present" and user["name"] in accounts
     ]
     return {
-        "environments": [{"image": entry["image"], "display_name": entry.get("display_name") or entry["image"]} for entry in environments],
+        "environments": [
+            {"image": entry["image"], "display_name": entry.get("display_name") or entry["image"], **({"built": True} if entry.get("repository") else {})}
+            for entry in environments
+        ],
         "folders": homes + [{"kind": "folder", "name": folder["group"], "path": folder["path"]} for folder in shared_folders(folders)],
     }
 

@@ -53,6 +53,7 @@ class ImageSpec:
     name: str
     reference: Reference
     platform: str | None = None
+    policy: str | None = None  # this image's own, over the module's
 
 
 def parse_reference(text: str) -> Reference:
@@ -85,13 +86,16 @@ def parse_images(items: list) -> tuple[list[ImageSpec], list[str]]:
     seen: set[tuple[str, str | None]] = set()
     for item in items:
         if isinstance(item, dict):
-            name, platform = item.get("name"), item.get("platform")
-            unknown = sorted(set(item) - {"name", "platform"})
+            name, platform, policy = item.get("name"), item.get("platform"), item.get("policy")
+            unknown = sorted(set(item) - {"name", "platform", "policy"})
             if unknown:
-                errors.append(f"{item!r}: unknown key(s) {', '.join(unknown)} (allowed: name, platform)")
+                errors.append(f"{item!r}: unknown key(s) {', '.join(unknown)} (allowed: name, platform, policy)")
+                continue
+            if policy is not None and policy not in POLICIES:
+                errors.append(f"image {name!r}: policy {policy!r} is not one of {', '.join(POLICIES)}")
                 continue
         else:
-            name, platform = item, None
+            name, platform, policy = item, None, None
         try:
             reference = parse_reference(name)
         except ValueError as error:
@@ -103,7 +107,7 @@ def parse_images(items: list) -> tuple[list[ImageSpec], list[str]]:
         key = (str(reference), platform)
         if key not in seen:
             seen.add(key)
-            specs.append(ImageSpec(name=name, reference=reference, platform=platform))
+            specs.append(ImageSpec(name=name, reference=reference, platform=platform, policy=policy))
     return specs, errors
 
 

@@ -41,6 +41,10 @@ options:
       platform:
         description: The platform to pull, V(os/arch[/variant]), for example V(linux/arm64).
         type: str
+      policy:
+        description: This image's O(policy), over the module's (V(missing) for an image whose tag never moves).
+        type: str
+        choices: [missing, latest]
   policy:
     description:
       - V(missing) pulls only images that are not on the host; it never contacts a registry for present images.
@@ -318,10 +322,11 @@ def ensure_image(module: AnsibleModule, api, listing: dict[str, dict], spec: Ima
         local = inspect_local(api, spec, listing)
         outcome.before = dict(local)
         remote_digest = None
-        if local and module.params["policy"] == "latest" and not spec.reference.digest:
+        policy = spec.policy or module.params["policy"]
+        if local and policy == "latest" and not spec.reference.digest:
             distribution = with_retries(module, outcome, deadline, lambda: api.inspect_distribution(str(spec.reference)))
             remote_digest = distribution["Descriptor"]["digest"]
-        decision = decide(module.params["policy"], bool(local), local.get("digest"), remote_digest)
+        decision = decide(policy, bool(local), local.get("digest"), remote_digest)
         outcome.action = action_name(decision, module.check_mode)
         if decision == "present" or module.check_mode:
             outcome.id, outcome.digest = local.get("id"), remote_digest if decision == "update" else local.get("digest")

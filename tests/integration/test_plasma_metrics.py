@@ -62,6 +62,22 @@ def test_a_user_server_is_measured_under_its_user_server_and_environment(tmp_pat
     assert "plasma_backup_" not in text
 
 
+def test_a_server_of_an_environment_built_from_git_is_measured_under_its_name(tmp_path):
+    """A built environment's image is a name whose every tag is a build (its commit): its servers run one of them."""
+    name = f"plasma-test-built/physics-{time.time_ns()}"
+    container = f"plasma-test-metrics-{time.time_ns()}"
+    settings = {"environments": [{"image": name, "display_name": "Physics 101", "built": True}]}
+    assert samples(measure(tmp_path, settings), "plasma_environment_image_present") == {f'environment="Physics 101",image="{name}"': 0}
+    sh(f"docker tag {IMAGE} {name}:0a1b2c3d4e5f")
+    try:
+        sh(f"docker run -d --name {container} -e JUPYTERHUB_USER=bob {name}:0a1b2c3d4e5f sleep 60")
+        text = measure(tmp_path, settings)
+        assert samples(text, "plasma_environment_image_present") == {f'environment="Physics 101",image="{name}"': 1}
+        assert 'environment="Physics 101",server="",user="bob"' in samples(text, "plasma_server_memory_bytes")
+    finally:
+        sh(f"docker rm -f {container}; docker rmi {name}:0a1b2c3d4e5f")
+
+
 def test_folders_and_the_certificate(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

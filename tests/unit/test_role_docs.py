@@ -16,7 +16,7 @@ def test_readme_lists_exactly_the_argument_spec_options(role):
     options = set(specs["main"]["options"])
     assert specs["validate"]["options"].keys() == options  # site.yml validates with the same spec
     first_cells = re.findall(r"^\| ([^|]+)\|", (role / "README.md").read_text(), flags=re.MULTILINE)
-    documented = {name for cell in first_cells for name in re.findall(r"`([a-z_]+)`", cell)}
+    documented = {name for cell in first_cells for name in re.findall(r"`([a-z0-9_]+)`", cell)}
     documented = {name for name in documented if name.startswith(role.name + "_")}
     assert documented == options, f"only in README: {documented - options}; undocumented: {options - documented}"
 

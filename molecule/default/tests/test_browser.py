@@ -34,7 +34,9 @@ def test_log_in_choose_an_environment_and_see_its_files(browser):
             "Environment A Welcome notebook and a small data set Memory: 1.0 GiB CPU: shared",
             "Environment B Python lessons, one file each Memory: 2.0 GiB CPU: 1.5 CPUs",
         ], texts
-        assert [text.split(" Memory:")[0] for text in texts[2:]] == ["Docker Stacks layout", "repo2docker layout"]
+        offered = [text.split(" Memory:")[0] for text in texts[2:]]
+        assert offered == ["Docker Stacks layout", "repo2docker layout", "Physics 101 Built from the course's repository"]
+        assert "Built from file:///srv/git/physics.git at " in texts[4]  # and its commit (tests/test_builds.py)
         for _ in range(30):  # past the page's own links, as a person tabs
             ActionChains(browser).send_keys(Keys.TAB).perform()
             chosen = browser.switch_to.active_element

@@ -6,7 +6,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.plasma.platform.plugins.filter.environments import (
     environment_folder,
     folder_format_error,
+    image_pulls,
     shared_folders,
+    with_builds,
     with_folders,
 )
 
@@ -60,6 +62,20 @@ def test_with_folders_adds_the_folder_and_keeps_the_rest():
     environments = [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G"}]
     assert with_folders(environments) == [{"image": "env/a:1", "display_name": "A", "mem_limit": "1G", "folder": "env-a-1"}]
     assert environments[0].keys() == {"image", "display_name", "mem_limit"}
+
+
+def test_a_built_environment_runs_the_image_of_its_commit_and_the_others_their_own():
+    environments = [
+        {"display_name": "Course", "image": "localhost:5000/courses/physics", "repository": "https://u:p@git.example.org/p.git", "ref": "main"},
+        {"display_name": "Python", "image": "env/a:1"},
+    ]
+    build = {"image": "localhost:5000/courses/physics:0a1b2c3d4e5f", "commit": "0a1b2c3d4e5f" + "0" * 28, "repository": "https://git.example.org/p.git"}
+    course, python = with_builds(environments, [build])
+    assert (course["image"], course["commit"], course["repository"]) == (build["image"], build["commit"], build["repository"])
+    assert python == environments[1]
+    assert with_folders([course])[0]["folder"] == "localhost-5000-courses-physics-0a1b2c3d4e5f"
+    assert with_builds(environments)[0]["image"] == "localhost:5000/courses/physics:unbuilt"  # before the build (check mode)
+    assert image_pulls([course, python]) == [{"name": build["image"], "policy": "missing"}, "env/a:1"]
 
 
 def test_shared_folders_fill_in_the_default_path_and_keep_names_when_asked():

@@ -17,3 +17,8 @@ def test_group_folders_are_named_by_their_group_at_their_path():
 def test_an_environment_without_a_display_name_is_named_by_its_image():
     environments = metrics_settings([{"image": "r/a:1", "display_name": "A", "mem_limit": "1G"}, {"image": "r/b:2"}], [], [], {})["environments"]
     assert environments == [{"image": "r/a:1", "display_name": "A"}, {"image": "r/b:2", "display_name": "r/b:2"}]
+
+
+def test_an_environment_built_from_git_is_marked_built():
+    environments = metrics_settings([{"image": "plasma-builds/physics", "display_name": "Physics", "repository": "file:///srv/git/p.git"}], [], [], {})
+    assert environments["environments"] == [{"image": "plasma-builds/physics", "display_name": "Physics", "built": True}]

@@ -68,14 +68,18 @@ def test_parse_images_reports_every_problem_and_keeps_order():
             {"name": "env/c", "platform": "arm64"},
             {"name": "env/d", "tag": "x"},
             "env/b:1",
+            {"name": "built/e:0a1b2c3d4e5f", "policy": "missing"},
+            {"name": "env/f", "policy": "always"},
         ]
     )
-    assert [s.name for s in specs] == ["env/b:1", "env/a:2"]
+    assert [s.name for s in specs] == ["env/b:1", "env/a:2", "built/e:0a1b2c3d4e5f"]
     assert specs[1].platform == "linux/arm64"
-    assert len(errors) == 3
+    assert (specs[0].policy, specs[2].policy) == (None, "missing")
+    assert len(errors) == 4
     assert "'foo bar' is not a valid reference" in errors[0]
     assert "os/arch" in errors[1]
     assert "unknown key(s) tag" in errors[2]
+    assert "policy 'always' is not one of missing, latest" in errors[3]
 
 
 def test_local_digest_matches_the_repository_docker_records():
