@@ -9,7 +9,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.support.hub import Hub
+from tests.support.hub import Hub, UserServer
 from tests.support.scenario import OUTPUT, scenario_hub
 
 
@@ -18,6 +18,14 @@ def hub() -> Hub:
     hub = scenario_hub()
     hub.wait_until_up()
     return hub
+
+
+@pytest.fixture(scope="module")
+def bob(hub) -> UserServer:
+    """bob's default server, stopped when the module's tests end."""
+    server = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture

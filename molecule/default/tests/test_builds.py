@@ -9,7 +9,6 @@ import shlex
 
 import pytest
 
-from tests.support.hub import UserServer
 from tests.support.scenario import changed_count, run_playbook
 
 testinfra_hosts = ["ansible://all"]
@@ -29,13 +28,6 @@ def commit(host, files: dict[str, str], message: str) -> str:
 
 def server_image(host) -> str:
     return host.check_output("docker ps --filter name=^jupyter-bob --format '{{.Image}}'")
-
-
-@pytest.fixture(scope="module")
-def bob(hub) -> UserServer:
-    server = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

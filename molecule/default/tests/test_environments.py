@@ -20,13 +20,6 @@ FOLDER_B = "localhost-5000-plasma-env-b-1.0"
 
 
 @pytest.fixture(scope="module")
-def bob(hub) -> UserServer:
-    server = UserServer(hub, "bob", hub.token("bob", "bob-pass"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def bob_in_a(bob, host) -> UserServer:
     """bob's server in environment A, started once for the tests that need it running."""
     bob.start("Environment A")
