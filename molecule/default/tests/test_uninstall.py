@@ -17,6 +17,7 @@ INSTALLED = [
     "/usr/local/sbin/plasma-backup",
     "/usr/local/sbin/plasma-user-firewall",
     "/usr/local/lib/plasma-platform",
+    "/opt/plasma-platform/repo2docker",
     "/etc/plasma-platform/backup.env",
     "/usr/local/sbin/plasma-metrics",
     "/etc/plasma-platform/metrics.json",
