@@ -4,11 +4,14 @@ environment; stopping one leaves the others running."""
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 
 import pytest
 
 from tests.support.hub import UserServer
+from tests.support.spawn_form import Cards
 
 testinfra_hosts = ["ansible://all"]
 pytestmark = pytest.mark.release_independent
@@ -58,6 +61,24 @@ def test_the_hub_home_page_lists_the_servers(hub, bobs):
     session, _ = hub.login("bob", "bob-pass")
     page = session.get(f"{hub.base_url}/hub/home", timeout=30).text
     assert 'data-server-name="a"' in page and 'data-server-name="b"' in page
+
+
+def test_a_named_server_s_spawn_page_offers_the_cards_and_its_form_starts_the_one_chosen(hub, host, bobs):
+    session, _ = hub.login("bob", "bob-pass")
+    page = session.get(f"{hub.base_url}/hub/spawn/bob/c", timeout=30)
+    cards = Cards(page.text).buttons
+    assert [card["value"] for card in cards][:4] == ["Environment A", "Environment B", "Docker Stacks layout", "repo2docker layout"]
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    # What the browser sends for the card chosen (the form is the one the browser test submits by keyboard).
+    answer = session.post(f"{hub.base_url}/hub/spawn/bob/c", data={"_xsrf": xsrf, "image": "Docker Stacks layout"}, timeout=120)
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 180
+    while not (bobs["c"].model() or {}).get("ready"):
+        assert time.monotonic() < deadline, bobs["c"].progress()
+        time.sleep(1)
+    assert host.docker("jupyter-bob--c").is_running
+    assert bobs["c"].model()["user_options"] == {"image": "Docker Stacks layout"}
+    bobs["c"].stop()
 
 
 def test_a_second_server_in_a_running_environment_is_refused(bobs):
