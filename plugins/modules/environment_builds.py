@@ -59,6 +59,12 @@ options:
     description: Where each build's output is kept, as C(<image>-<commit>.log).
     type: path
     default: /var/log/plasma-platform/builds
+  push:
+    description:
+      - Push each image to the registry its name starts with, also one built earlier (the registry may have lost it),
+        for the hosts that pull it from there - a fleet's nodes. Layers the registry holds are not sent again.
+    type: bool
+    default: false
   timeout:
     description: Seconds one build may take, fetching included.
     type: int
@@ -109,6 +115,9 @@ builds:
     action:
       description: V(present) (already built), V(built), V(would_build) (check mode) or V(failed).
       type: str
+    pushed:
+      description: With O(push), whether the registry lacked some of the image and got it now.
+      type: bool
     log:
       description: The build's output on the host (for V(built) and V(failed)).
       type: str
@@ -216,6 +225,17 @@ def build(module: AnsibleModule, spec: dict, result: dict, deadline: float) -> N
         raise RuntimeError(f"repo2docker failed (exit code {finished.returncode}):\n{tail(result['log'])}")
 
 
+def push(image: str, deadline: float) -> bool:
+    """docker push; whether any layer or the manifest was new to the registry."""
+    try:
+        pushed = subprocess.run(["docker", "push", image], capture_output=True, text=True, timeout=max(deadline - time.monotonic(), 1))
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"pushing {image} did not finish in time") from None
+    if pushed.returncode != 0:
+        raise RuntimeError(f"pushing {image} failed: {(pushed.stderr or pushed.stdout).strip()[-2000:]}")
+    return any(line.endswith(": Pushed") for line in pushed.stdout.splitlines())
+
+
 def ensure(module: AnsibleModule, spec: dict) -> dict:
     repository = public_url(spec["repository"])
     result = {"repository": repository, "ref": spec["ref"], "commit": "", "image": "", "action": "failed"}
@@ -232,8 +252,10 @@ def ensure(module: AnsibleModule, spec: dict) -> dict:
             result["log"] = os.path.join(module.params["log_dir"], f"{name}.log")
             build(module, spec, result, deadline)
             result["action"] = "built"
+        if module.params["push"] and not module.check_mode:
+            result["pushed"] = push(result["image"], deadline)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-        result["error"] = str(error).replace(spec["repository"], repository)
+        result["action"], result["error"] = "failed", str(error).replace(spec["repository"], repository)
     return result
 
 
@@ -254,6 +276,7 @@ def main() -> None:
             "user_id": {"type": "int", "default": 1000},
             "user_name": {"type": "str", "default": "jovyan"},
             "log_dir": {"type": "path", "default": "/var/log/plasma-platform/builds"},
+            "push": {"type": "bool", "default": False},
             "timeout": {"type": "int", "default": 3600},
         },
         supports_check_mode=True,
@@ -267,7 +290,7 @@ def main() -> None:
         module.fail_json(msg=f"a built image's tag is its commit: give the name alone, not {', '.join(tagged)}")
 
     results = [ensure(module, spec) for spec in module.params["builds"]]
-    changed = any(result["action"] in ("built", "would_build") for result in results)
+    changed = any(result["action"] in ("built", "would_build") or result.get("pushed") for result in results)
     failed = [result for result in results if result["action"] == "failed"]
     if failed:
         reasons = "; ".join(f"{result['repository']} ({result['ref']}): {result['error']}" for result in failed)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.registry import ROOT, docker, run_module
+from tests.support.registry import ROOT, Registry, docker, run_module
 
 DOCKERFILE = """FROM plasma-env-a:test
 COPY --chown=1000:1000 . /home/jovyan/course
@@ -65,8 +65,9 @@ def image():
         docker("rmi", "-f", tag)
 
 
-def builds(repo2docker: str, tmp_path: Path, image: str, repository: Repository, check: bool = False, **spec) -> dict:
-    args = {"builds": [{"image": image, "repository": repository.url, **spec}], "repo2docker": repo2docker, "log_dir": str(tmp_path / "logs")}
+def builds(repo2docker: str, tmp_path: Path, image: str, repository: Repository, check: bool = False, push: bool = False, **spec) -> dict:
+    build = {"image": image, "repository": repository.url, **spec}
+    args = {"builds": [build], "repo2docker": repo2docker, "log_dir": str(tmp_path / "logs"), "push": push}
     return run_module(args, check=check, module="plasma.platform.environment_builds")
 
 
@@ -136,3 +137,31 @@ def test_a_missing_ref_or_repository_is_named_and_a_password_never_shown(repo2do
 def test_a_tagged_image_name_is_refused_before_anything_is_fetched(repo2docker, tmp_path, image, repository):
     refused = builds(repo2docker, tmp_path, f"{image}:1.0", repository)
     assert refused["failed"] is True and "tag is its commit" in refused["msg"]
+
+
+def test_pushed_to_the_registry_its_name_starts_with_once(repo2docker, tmp_path, repository):
+    """For a fleet's nodes, which pull the image from there; a re-run finds it there and sends nothing."""
+    repository.commit({"binder/Dockerfile": DOCKERFILE, "README.md": "# Physics 101\n"}, "course")
+    registry = Registry().start()
+    image = f"{registry.address}/builds/physics"
+    try:
+        first = builds(repo2docker, tmp_path, image, repository, push=True)
+        assert first["changed"] is True and first["builds"][0]["pushed"] is True, first
+        tag = first["builds"][0]["image"].rpartition(":")[2]
+        assert tag in docker(
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "--entrypoint",
+            "python3",
+            "plasma-env-a:test",
+            "-c",
+            f"import urllib.request; print(urllib.request.urlopen('http://{registry.address}/v2/builds/physics/tags/list').read().decode())",
+        )
+        again = builds(repo2docker, tmp_path, image, repository, push=True)
+        assert again["changed"] is False and again["builds"][0]["pushed"] is False, again
+    finally:
+        for tag in docker("images", "--format", "{{.Repository}}:{{.Tag}}", image).split():
+            docker("rmi", "-f", tag)
+        registry.stop()

@@ -159,8 +159,8 @@ def hub_address() -> str:
 
 def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
     """As the attacker on a node: the server of another user on the same node, a service of the hub host's own (as its
-    NFS server would be, on 2049) and a node's metrics (node exporter's and Docker's, which the hub host's Prometheus
-    reads) are out of reach; the hub's API is not."""
+    NFS server would be, on 2049), a node's metrics (node exporter's and Docker's, which the hub host's Prometheus
+    reads) and the fleet's registry are out of reach; the hub's API is not."""
     placed = server_nodes()
     by_node: dict[str, list[str]] = {}
     for name, node in sorted(placed.items()):
@@ -178,9 +178,10 @@ def test_servers_reach_neither_each_other_nor_the_fleet_s_own_services(servers):
     try:
         on(HUB_HOST, "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:2049/ && exit 0; sleep 0.5; done; exit 1")
         metrics = [(container_address(NODE_HOSTS[0]), port) for port in (9100, 9323)]  # node exporter, Docker's
-        targets = [(neighbour_address, 8888), (hub_address(), 2049), *metrics, (hub_address(), 8081)]
+        # The fleet's registry too: a user who could push there could replace an environment's image.
+        targets = [(neighbour_address, 8888), (hub_address(), 2049), *metrics, (hub_address(), 5443), (hub_address(), 8081)]
         printed = servers[attacker].run_python(REACH.format(targets=targets), timeout=60).split()
-        assert printed == ["TimeoutError"] * 4 + ["open"], (attacker, neighbour, node, printed)
+        assert printed == ["TimeoutError"] * 5 + ["open"], (attacker, neighbour, node, printed)
     finally:
         on(HUB_HOST, "systemctl stop plasma-test-listener || true")
 
@@ -346,6 +347,27 @@ def test_an_environment_pinned_to_labelled_nodes_runs_there_with_its_limits_rese
         assert reservations.strip() == '{"NanoCPUs":1000000000,"MemoryBytes":1073741824}'
     finally:
         large.stop()
+
+
+def test_an_environment_built_on_the_hub_host_starts_on_a_node_that_never_built_it(hub, servers):
+    """The hub host built it from Git and pushed it to the fleet's registry; a worker pulled it from there, over TLS
+    it trusts, and a user's server runs it, the repository's files in their environment folder."""
+    commit = on(HUB_HOST, "git -C /srv/git/physics.git rev-parse main").strip()
+    image = f"plasma-fleet-hub-{SUITE}:5443/builds/physics:{commit[:12]}"
+    physics = UserServer(hub, "bob", servers["bob"].session.headers["Authorization"].split()[1], server_name="physics")
+    physics.stop()
+    assert physics.start("Physics 101").status_code in (201, 202)
+    try:
+        node = on(HUB_HOST, "docker service ps --filter desired-state=running --format '{{.Node}}' jupyter-bob--physics").strip()
+        node_host = next(host for host in NODE_HOSTS if on(host, "hostname").strip() == node)
+        assert on(node_host, f"docker image inspect --format '{{{{index .RepoTags 0}}}}' {image}").strip() == image
+        assert on(node_host, "test ! -e /opt/plasma-platform/repo2docker && test ! -e /var/log/plasma-platform/builds && echo never built") == "never built\n"
+        folder = f"plasma-fleet-hub-{SUITE}-5443-builds-physics-{commit[:12]}"
+        assert "# Physics 101" in on(node_host, f"cat /home/bob/{folder}/README-physics.md")
+        # Over TLS, with the certificate the site playbook made every host trust for the names the images use.
+        assert on(node_host, f"ls /etc/docker/certs.d/plasma-fleet-hub-{SUITE}:5443/").strip() == "ca.crt"
+    finally:
+        physics.stop()
 
 
 def test_a_node_that_could_not_pull_an_image_never_gets_its_servers(hub, servers):
