@@ -150,20 +150,25 @@ def public_url(repository: str) -> str:
     return repository
 
 
-def git(*args: str, timeout: float, cwd: str | None = None) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=max(timeout, 1), env={**os.environ, **GIT_ENVIRONMENT})
+def run(argv: list[str], deadline: float, **options) -> subprocess.CompletedProcess:
+    """A command, within the time left (AnsibleModule.run_command has no time limit)."""
+    return subprocess.run(argv, timeout=max(deadline - time.monotonic(), 1), check=False, **options)  # pylint: disable=ansible-bad-function
+
+
+def git(*args: str, deadline: float, cwd: str | None = None) -> str:
+    result = run(["git", *args], deadline, cwd=cwd, capture_output=True, text=True, env={**os.environ, **GIT_ENVIRONMENT})
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip() or f"git {args[0]} failed")
     return result.stdout
 
 
-def resolve(repository: str, ref: str, timeout: float) -> str:
+def resolve(repository: str, ref: str, deadline: float) -> str:
     """The commit a ref names in the repository now (a full commit names itself)."""
     if COMMIT.match(ref):
         return ref
     refs = {}
-    for line in git("ls-remote", "--", repository, ref, f"{ref}^{{}}", timeout=timeout).splitlines():
-        commit, _, name = line.partition("\t")
+    for line in git("ls-remote", "--", repository, ref, f"{ref}^{{}}", deadline=deadline).splitlines():
+        commit, _tab, name = line.partition("\t")
         refs[name] = commit
     # A tag's own commit (^{} peels an annotated tag), then the ref as written, a branch, a tag.
     for name in (f"{ref}^{{}}", ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}"):
@@ -172,19 +177,18 @@ def resolve(repository: str, ref: str, timeout: float) -> str:
     raise RuntimeError(f"the repository has no branch, tag or ref {ref!r}")
 
 
-def fetch(repository: str, ref: str, commit: str, folder: str, timeout: float) -> str:
-    """The commit's files in folder; the commit fetched (the ref's new one if it moved since it was resolved)."""
-    git("init", "-q", folder, timeout=timeout)
+def fetch(repository: str, commit: str, folder: str, deadline: float) -> None:
+    """The commit's files in folder: the commit alone where the server lets it be fetched, else every branch and tag."""
+    git("init", "-q", folder, deadline=deadline)
     try:  # only the commit, where the server allows it (most do)
-        git("fetch", "-q", "--depth", "1", "--", repository, commit, cwd=folder, timeout=timeout)
+        git("fetch", "-q", "--depth", "1", "--", repository, commit, cwd=folder, deadline=deadline)
     except RuntimeError:
-        git("fetch", "-q", "--", repository, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*", cwd=folder, timeout=timeout)
-    git("-c", "advice.detachedHead=false", "checkout", "-q", commit, cwd=folder, timeout=timeout)
-    return git("rev-parse", "HEAD", cwd=folder, timeout=timeout).strip()
+        git("fetch", "-q", "--", repository, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*", cwd=folder, deadline=deadline)
+    git("-c", "advice.detachedHead=false", "checkout", "-q", commit, cwd=folder, deadline=deadline)
 
 
 def image_present(image: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", image], capture_output=True).returncode == 0
+    return run(["docker", "image", "inspect", "--format", "{{.Id}}", image], time.monotonic() + 60, capture_output=True).returncode == 0
 
 
 def tail(path: str) -> str:
@@ -198,7 +202,7 @@ def build(module: AnsibleModule, spec: dict, result: dict, deadline: float) -> N
     os.makedirs(params["log_dir"], mode=0o700, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="plasma-build-") as folder:
         checkout = os.path.join(folder, "repository")
-        fetch(spec["repository"], spec["ref"], result["commit"], checkout, deadline - time.monotonic())
+        fetch(spec["repository"], result["commit"], checkout, deadline)
         command = [
             params["repo2docker"],
             "--no-run",
@@ -218,7 +222,7 @@ def build(module: AnsibleModule, spec: dict, result: dict, deadline: float) -> N
             log.write(f"# {result['repository']} at {result['commit']} ({spec['ref']}) as {result['image']}\n")
             log.flush()
             try:
-                finished = subprocess.run(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT, timeout=max(deadline - time.monotonic(), 1))
+                finished = run(command, deadline, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
             except subprocess.TimeoutExpired:
                 raise RuntimeError(f"the build took longer than {params['timeout']} s") from None
     if finished.returncode != 0:
@@ -228,7 +232,7 @@ def build(module: AnsibleModule, spec: dict, result: dict, deadline: float) -> N
 def push(image: str, deadline: float) -> bool:
     """docker push; whether any layer or the manifest was new to the registry."""
     try:
-        pushed = subprocess.run(["docker", "push", image], capture_output=True, text=True, timeout=max(deadline - time.monotonic(), 1))
+        pushed = run(["docker", "push", image], deadline, capture_output=True, text=True)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"pushing {image} did not finish in time") from None
     if pushed.returncode != 0:
@@ -241,7 +245,7 @@ def ensure(module: AnsibleModule, spec: dict) -> dict:
     result = {"repository": repository, "ref": spec["ref"], "commit": "", "image": "", "action": "failed"}
     deadline = time.monotonic() + module.params["timeout"]
     try:
-        result["commit"] = resolve(spec["repository"], spec["ref"], deadline - time.monotonic())
+        result["commit"] = resolve(spec["repository"], spec["ref"], deadline)
         result["image"] = f"{spec['image']}:{result['commit'][:12]}"
         if image_present(result["image"]):
             result["action"] = "present"
