@@ -72,7 +72,10 @@ def test_a_broken_commit_fails_the_run_with_the_build_s_error_and_users_keep_the
     broken = commit(host, {"binder/Dockerfile": dockerfile + "RUN echo 'E: Unable to locate package physics-sim' && false\n"}, "Add the simulator")
     run = run_playbook("plasma.platform.environments")
     assert run.returncode != 0
-    assert "Unable to locate package physics-sim" in run.stdout and "the images already built stay in service" in run.stdout
+    said = " ".join((run.stdout + run.stderr).split())  # as the callback wraps it
+    assert "1 build(s) failed; the images already built stay in service" in said and "physics-sim" in said, said
+    log = host.file(f"/var/log/plasma-platform/builds/plasma-builds-physics-{broken[:12]}.log")
+    assert "Unable to locate package physics-sim" in log.content_string
     assert host.run(f"docker image inspect {IMAGE}:{broken[:12]}").rc != 0
 
     assert bob.start(ENVIRONMENT).status_code in (201, 202)

@@ -48,7 +48,7 @@ def test_a_non_member_neither_sees_it_nor_starts_it_through_the_api(hub):
     assert response.status_code == 400
     # Word for word what an environment outside the list gets.
     assert response.json()["message"] == (
-        "'Course X' is not one of this server's environments: Environment A, Environment B, Docker Stacks layout, repo2docker layout"
+        "'Course X' is not one of this server's environments: Environment A, Environment B, Docker Stacks layout, repo2docker layout, Physics 101"
     )
     assert bob.model() is None
 

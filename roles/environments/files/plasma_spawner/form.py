@@ -2,7 +2,7 @@
 # BSD 3-Clause License (see LICENSE)
 """The spawn page's choice of environment: a card for each, with its description and what it gets. Cards are the
 radio buttons of one group named `image` (the display name, as the REST API takes it), so a keyboard moves between
-them with the arrow keys and Enter starts the chosen one."""
+them with the arrow keys and Enter starts the chosen one; the first has the focus when the page opens."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def card(index: int, environment: Environment) -> str:
     return (
         f'<label class="plasma-card" for="plasma-environment-{index}">'
         f'<input type="radio" class="form-check-input" name="image" id="plasma-environment-{index}" value="{name}"'
-        f"{' checked' if index == 0 else ''} required>"
+        f"{' checked autofocus' if index == 0 else ''} required>"
         f'<span class="plasma-card-name">{name}</span>{description}<ul>{"".join(lines)}</ul></label>'
     )
 
