@@ -4,9 +4,11 @@ environment; stopping one leaves the others running."""
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
+from urllib.parse import urljoin
 
 import pytest
 
@@ -68,9 +70,9 @@ def test_a_named_server_s_spawn_page_offers_the_cards_and_its_form_starts_the_on
     page = session.get(f"{hub.base_url}/hub/spawn/bob/c", timeout=30)
     cards = Cards(page.text).buttons
     assert [card["value"] for card in cards][:4] == ["Environment A", "Environment B", "Docker Stacks layout", "repo2docker layout"]
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-    # What the browser sends for the card chosen (the form is the one the browser test submits by keyboard).
-    answer = session.post(f"{hub.base_url}/hub/spawn/bob/c", data={"_xsrf": xsrf, "image": "Docker Stacks layout"}, timeout=120)
+    # What the browser sends for the card chosen, where the form says (its address carries the page's _xsrf token).
+    action = html.unescape(re.search(r'<form[^>]*id="spawn_form"[^>]*\baction="([^"]+)"', page.text).group(1))
+    answer = session.post(urljoin(page.url, action), data={"image": "Docker Stacks layout"}, timeout=120)
     assert answer.status_code == 200, answer.text
     deadline = time.monotonic() + 180
     while not (bobs["c"].model() or {}).get("ready"):
