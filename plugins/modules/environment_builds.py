@@ -76,7 +76,8 @@ attributes:
     details: Refs are still resolved (C(git ls-remote) changes nothing); what would be built is reported as V(would_build).
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+    support: full
+    details: The images built (or that would be), each with its repository and commit.
   idempotent:
     description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
@@ -296,10 +297,14 @@ def main() -> None:
     results = [ensure(module, spec) for spec in module.params["builds"]]
     changed = any(result["action"] in ("built", "would_build") or result.get("pushed") for result in results)
     failed = [result for result in results if result["action"] == "failed"]
+    outcome = {"changed": changed, "builds": results}
+    if module._diff:
+        built = [f"{result['image']} ({result['repository']} at {result['commit']})\n" for result in results if result["action"] in ("built", "would_build")]
+        outcome["diff"] = {"before": "", "after": "".join(built)}
     if failed:
         reasons = "; ".join(f"{result['repository']} ({result['ref']}): {result['error']}" for result in failed)
-        module.fail_json(msg=f"{len(failed)} build(s) failed; the images already built stay in service. {reasons}", changed=changed, builds=results)
-    module.exit_json(changed=changed, builds=results)
+        module.fail_json(msg=f"{len(failed)} build(s) failed; the images already built stay in service. {reasons}", **outcome)
+    module.exit_json(**outcome)
 
 
 if __name__ == "__main__":

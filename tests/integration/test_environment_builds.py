@@ -68,7 +68,7 @@ def image():
 def builds(repo2docker: str, tmp_path: Path, image: str, repository: Repository, check: bool = False, push: bool = False, **spec) -> dict:
     build = {"image": image, "repository": repository.url, **spec}
     args = {"builds": [build], "repo2docker": repo2docker, "log_dir": str(tmp_path / "logs"), "push": push}
-    return run_module(args, check=check, module="plasma.platform.environment_builds")
+    return run_module(args, check=check, diff=check, module="plasma.platform.environment_builds")
 
 
 def in_image(reference: str, command: str) -> str:
@@ -80,6 +80,7 @@ def test_a_commit_is_built_once_and_a_new_commit_again(repo2docker, tmp_path, im
     would = builds(repo2docker, tmp_path, image, repository, check=True, ref="main")
     assert would["changed"] is True and would["builds"][0]["action"] == "would_build"
     assert would["builds"][0]["image"] == f"{image}:{first[:12]}" and not docker("images", "-q", image)
+    assert would["diff"]["after"] == f"{image}:{first[:12]} ({repository.url} at {first})\n"  # what --check --diff shows
 
     built = builds(repo2docker, tmp_path, image, repository, ref="main")
     assert built["changed"] is True, built
