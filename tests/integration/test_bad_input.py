@@ -198,6 +198,18 @@ CASES = [
         "two environments would write the same folder of each home, env-a-1",
     ),
     ("environments", {"environments_list": [{"image": "env/a:1"}]}, "display_name"),
+    (
+        "environments",
+        {"environments_list": [{"image": "builds/physics:1", "display_name": "P", "repository": "https://git.example.org/p.git"}]},
+        "names its image without a tag - each build is tagged with its commit - not builds/physics:1",
+    ),
+    # What the site playbook gives a single host: no fleet, so nobody sets where a registry would be served.
+    ("registry", {"registry_enabled": True}, "registry_enabled serves a fleet's nodes (docs/fleet.md)"),
+    (
+        "registry",
+        {"registry_enabled": True, "registry_host": "localhost", "registry_address": "10.0.0.2", "registry_port": 70000},
+        "registry_port must be a TCP port (got 70000)",
+    ),
 ]
 
 
