@@ -137,6 +137,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.plasma.platform.plugins.module_utils._environment_images import parse_reference
+
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 # Never a prompt for a password: a repository that needs credentials it lacks fails at once.
 GIT_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
@@ -290,7 +292,14 @@ def main() -> None:
         module.fail_json(msg=f"user_id must be a user's uid, not {module.params['user_id']} (repo2docker refuses root)")
     if module.params["timeout"] < 1:
         module.fail_json(msg=f"timeout must be at least 1, got {module.params['timeout']}")
-    tagged = [spec["image"] for spec in module.params["builds"] if re.search(r"(:[^/]*|@.*)$", spec["image"])]
+    tagged = []
+    for spec in module.params["builds"]:
+        try:
+            reference = parse_reference(spec["image"])
+        except ValueError as error:
+            module.fail_json(msg=f"image {spec['image']!r} is not a valid name: {error}")
+        if reference.tag or reference.digest:
+            tagged.append(spec["image"])
     if tagged:
         module.fail_json(msg=f"a built image's tag is its commit: give the name alone, not {', '.join(tagged)}")
 

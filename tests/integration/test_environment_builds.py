@@ -138,6 +138,8 @@ def test_a_missing_ref_or_repository_is_named_and_a_password_never_shown(repo2do
 def test_a_tagged_image_name_is_refused_before_anything_is_fetched(repo2docker, tmp_path, image, repository):
     refused = builds(repo2docker, tmp_path, f"{image}:1.0", repository)
     assert refused["failed"] is True and "tag is its commit" in refused["msg"]
+    invalid = builds(repo2docker, tmp_path, "Plasma Builds/physics", repository)
+    assert invalid["failed"] is True and "image 'Plasma Builds/physics' is not a valid name" in invalid["msg"]
 
 
 def test_pushed_to_the_registry_its_name_starts_with_once(repo2docker, tmp_path, repository):
